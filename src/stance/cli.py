@@ -1,0 +1,185 @@
+"""The `stance` command line: thin wrappers over the library's functions.
+
+Every command prints a one-line error naming the file and the problem (no traceback) and
+exits non-zero on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = "models:/stance@champion"
+DEFAULT_RECIPE = "training/tfidf.yaml"
+
+
+def _print_metrics(metrics: dict) -> None:
+    keys = ["stance_macro_f1", "tone_macro_f1", "hard_stance_macro_f1", "stance_accuracy",
+            "tone_accuracy", "train_seconds"]
+    print("  " + "  ".join(f"{k}={metrics[k]:.3f}" for k in keys if k in metrics))
+
+
+def cmd_train(args) -> int:
+    from .train import train
+
+    result = train(args.recipe, labels=args.labels, limit=args.limit)
+    print(f"run {result['run_id']} -> registered stance version {result['version']}")
+    _print_metrics(result["metrics"])
+    return 0
+
+
+def cmd_score(args) -> int:
+    from .predict import load
+    from .score import check_output, score_articles, summarise
+
+    check_output(args.out, args.force)
+    predictor = load(args.model, batch_size=args.batch_size)
+    report = score_articles(args.inputs, args.out, predictor, force=args.force)
+    resumed = f" ({report.resumed} resumed from an interrupted run)" if report.resumed else ""
+    print(f"scored {report.documents} articles, {report.sentences} sentences{resumed} -> {args.out}")
+    if args.summary:
+        print(summarise(args.out))
+    if report.skipped:
+        print(f"{len(report.skipped)} file(s) skipped", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .registry import export
+
+    out = export(args.model, Path(args.out), force=args.force)
+    print(f"exported {args.model} -> {out}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .registry import tracking_uri
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri()}
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", args.model,
+               "--env-manager", "local", "-h", args.host, "-p", str(args.port)]
+    print(" ".join(command[2:]), file=sys.stderr)
+    return subprocess.call(command, env=env)
+
+
+def cmd_labels_validate(args) -> int:
+    from .data import load_labels, read_test_docs
+
+    rows = load_labels(args.labels)
+    test = read_test_docs(args.labels)
+    print(f"{args.labels}: {len(rows)} sentences in {len({r['doc_id'] for r in rows})} articles, "
+          f"{len(test)} test articles: OK")
+    return 0
+
+
+def cmd_labels_articles(args) -> int:
+    from .data import article_texts, load_labels
+    from .score import write_text
+
+    texts = article_texts(load_labels(args.labels))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for doc_id, text in texts.items():
+        write_text(out / f"{doc_id}.txt", text)
+    print(f"wrote {len(texts)} articles to {out}")
+    return 0
+
+
+def cmd_quickstart(args) -> int:
+    """The README's main job: train the default model if none is champion, then score the examples."""
+    from . import registry
+    from .predict import load
+    from .score import score_articles, summarise
+    from .train import train
+
+    registry.use_tracking()
+    if registry.alias_version("champion") is None:
+        print(f"no champion registered yet: training {args.recipe} ...")
+        result = train(args.recipe, labels=args.labels)
+        print(f"registered stance version {result['version']} as champion")
+        _print_metrics(result["metrics"])
+    predictor = load(DEFAULT_MODEL)
+    # The quick start rewrites its own demo output on every run.
+    report = score_articles([args.examples], args.out, predictor, force=True)
+    print(f"model {predictor.version}: scored {report.documents} articles -> {args.out}")
+    print(summarise(args.out))
+    return 2 if report.skipped else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stance", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a recipe, log it to MLflow and register a version")
+    p.add_argument("--recipe", default=DEFAULT_RECIPE, help="recipe file in training/ (default: %(default)s)")
+    p.add_argument("--labels", default="labels", help="folder of label batches (default: %(default)s)")
+    p.add_argument("--limit", type=int, help="train on the first N training rows only (quick checks)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("score", help="score articles (.txt, .jsonl or folders) into jsonl/csv/parquet")
+    p.add_argument("inputs", nargs="+", help="article files or folders")
+    p.add_argument("--out", required=True, help="output file: .jsonl, .csv or .parquet")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model URI or directory (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--summary", action="store_true", help="print sentences per stance and tone")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("export", help="write a registered model to a directory for offline use")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--out", required=True, help="e.g. models/champion")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("serve", help="serve a model over HTTP with MLflow's scoring server")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5001)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("quickstart", help="train the default model if needed, score examples/articles")
+    p.add_argument("--recipe", default=DEFAULT_RECIPE)
+    p.add_argument("--labels", default="labels")
+    p.add_argument("--examples", default="examples/articles")
+    p.add_argument("--out", default="scores/examples.jsonl")
+    p.set_defaults(func=cmd_quickstart)
+
+    labels = sub.add_parser("labels", help="work with the labelled data").add_subparsers(dest="labels_command", required=True)
+    p = labels.add_parser("validate", help="check every label file; print file:line errors")
+    p.add_argument("labels", nargs="?", default="labels")
+    p.set_defaults(func=cmd_labels_validate)
+    p = labels.add_parser("articles", help="rebuild the labelled articles as .txt files (for scoring)")
+    p.add_argument("--labels", default="labels")
+    p.add_argument("--out", default="labels/articles")
+    p.set_defaults(func=cmd_labels_articles)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .articles import ArticleError
+    from .data import LabelError
+    from .train import RecipeError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LabelError as err:
+        for line in err.errors[:50]:
+            print(f"error: {line}", file=sys.stderr)
+        if len(err.errors) > 50:
+            print(f"error: ... and {len(err.errors) - 50} more", file=sys.stderr)
+        return 1
+    except (ArticleError, RecipeError, FileExistsError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: finished documents are kept; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Labelled sentences: read `labels/*.jsonl`, validate them, build `datasets`, split by article.
+
+Validation collects every problem as a `file:line: ...` message; the train and test sets
+are split by document from a frozen list (`labels/test_docs.txt`), never by sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from .schema import HEADS, REQUIRED_FIELDS
+
+TEST_DOCS_FILE = "test_docs.txt"
+
+
+class LabelError(ValueError):
+    """Invalid label rows; ``errors`` holds one ``file:line: problem`` line per problem."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(errors[0] + more)
+
+
+def normalise_text(text: str) -> str:
+    """Text as compared for duplicates: case, whitespace and quote style folded."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[“”„«»\"]", '"', text)
+    text = re.sub(r"[‘’`]", "'", text)
+    return " ".join(text.casefold().split())
+
+
+def read_jsonl(path: Path) -> tuple[list[dict], list[str]]:
+    """Rows of one JSONL file, each tagged with ``_file`` and ``_line``, and parse errors."""
+    rows, errors = [], []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        return [], [f"{path}: not UTF-8 text"]
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            errors.append(f"{path}:{n}: broken JSON ({err.msg})")
+            continue
+        if not isinstance(row, dict):
+            errors.append(f"{path}:{n}: expected a JSON object, found {type(row).__name__}")
+            continue
+        rows.append({**row, "_file": str(path), "_line": n})
+    return rows, errors
+
+
+def row_errors(row: dict) -> list[str]:
+    """Problems with one row on its own: missing fields, empty text, unknown labels."""
+    where = f"{row.get('_file', '?')}:{row.get('_line', '?')}"
+    missing = [f for f in REQUIRED_FIELDS if f not in row]
+    if missing:
+        return [f"{where}: missing field(s) {', '.join(missing)} (required: {', '.join(REQUIRED_FIELDS)})"]
+    errors = []
+    if not isinstance(row["text"], str) or not row["text"].strip():
+        errors.append(f"{where}: empty text")
+    for head, allowed in HEADS.items():
+        if row[head] not in allowed:
+            errors.append(f"{where}: unknown {head} {row[head]!r} (allowed: {', '.join(allowed)})")
+    return errors
+
+
+def validate_rows(rows: list[dict], errors: list[str] | None = None) -> None:
+    """Raise LabelError listing every invalid row, duplicate id and conflicting text."""
+    errors = list(errors or [])
+    seen_ids: dict[str, str] = {}
+    seen_text: dict[str, dict] = {}
+    for row in rows:
+        own = row_errors(row)
+        errors.extend(own)
+        if own:
+            continue
+        where = f"{row['_file']}:{row['_line']}"
+        if row["id"] in seen_ids:
+            errors.append(f"{where}: duplicate id {row['id']!r} (first at {seen_ids[row['id']]})")
+        seen_ids.setdefault(row["id"], where)
+        key = normalise_text(row["text"])
+        first = seen_text.setdefault(key, row)
+        if first is not row and (first["stance"], first["tone"]) != (row["stance"], row["tone"]):
+            errors.append(
+                f"{where}: same text as {first['_file']}:{first['_line']} with different labels "
+                f"({row['stance']}/{row['tone']} vs {first['stance']}/{first['tone']})"
+            )
+    if errors:
+        raise LabelError(errors)
+
+
+def label_files(labels: str | Path) -> list[Path]:
+    """The batch files of a labels folder (or a single file), in a stable order."""
+    path = Path(labels)
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    if not files:
+        raise LabelError([f"{path}: no *.jsonl label files"])
+    return files
+
+
+def load_labels(labels: str | Path = "labels") -> list[dict]:
+    """Read and validate every label file; raise LabelError on any problem."""
+    rows, errors = [], []
+    for file in label_files(labels):
+        file_rows, file_errors = read_jsonl(file)
+        rows.extend(file_rows)
+        errors.extend(file_errors)
+    validate_rows(rows, errors)
+    return rows
+
+
+def content_hash(files: list[Path]) -> str:
+    """SHA-256 over the names and bytes of the label files: the data version."""
+    digest = hashlib.sha256()
+    for file in sorted(files):
+        digest.update(Path(file).name.encode() + b"\0" + Path(file).read_bytes())
+    return digest.hexdigest()
+
+
+def read_test_docs(labels: str | Path = "labels") -> set[str]:
+    """The frozen test split: document ids listed in ``labels/test_docs.txt``."""
+    path = Path(labels) / TEST_DOCS_FILE if Path(labels).is_dir() else Path(labels).parent / TEST_DOCS_FILE
+    if not path.exists():
+        return set()
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return {line for line in lines if line}
+
+
+def split_by_doc(rows: list[dict], test_docs: set[str]) -> tuple[list[dict], list[dict]]:
+    """(train, test) rows: a document is wholly in one of them."""
+    train = [r for r in rows if r["doc_id"] not in test_docs]
+    test = [r for r in rows if r["doc_id"] in test_docs]
+    return train, test
+
+
+def dev_split(rows: list[dict], fraction: float = 0.15, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """(train, dev) carved by document with a stable hash, so a document never straddles them."""
+
+    def bucket(doc_id: str) -> float:
+        h = hashlib.sha256(f"{seed}:{doc_id}".encode()).digest()
+        return int.from_bytes(h[:8], "big") / 2**64
+
+    dev_docs = {r["doc_id"] for r in rows if bucket(r["doc_id"]) < fraction}
+    return split_by_doc(rows, dev_docs)
+
+
+def to_dataset(rows: list[dict]):
+    """A Hugging Face Dataset with ClassLabel columns for each head."""
+    from datasets import ClassLabel, Dataset, Features, Value
+
+    features = Features(
+        {
+            "id": Value("string"),
+            "doc_id": Value("string"),
+            "text": Value("string"),
+            "speaker": Value("string"),
+            "hard": Value("bool"),
+            **{head: ClassLabel(names=list(labels)) for head, labels in HEADS.items()},
+        }
+    )
+    columns = {name: [] for name in features}
+    for row in rows:
+        for name in features:
+            value = row.get(name)
+            columns[name].append(bool(value) if name == "hard" else value)
+    return Dataset.from_dict(columns, features=features)
+
+
+def article_texts(rows: list[dict]) -> dict[str, str]:
+    """Rebuild each labelled article: sentences of a paragraph joined by a space, paragraphs by a blank line."""
+    paragraphs: dict[str, dict[int, list[str]]] = {}
+    for row in rows:
+        doc = paragraphs.setdefault(row["doc_id"], {})
+        doc.setdefault(int(row.get("paragraph") or 0), []).append(row["text"])
+    return {doc_id: "\n\n".join(" ".join(p[k]) for k in sorted(p)) + "\n"
+            for doc_id, p in paragraphs.items()}

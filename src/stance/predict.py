@@ -1,0 +1,78 @@
+"""Load a trained model from MLflow or a local directory and predict stance and tone.
+
+`load(uri)` returns a `Predictor`; its `predict(texts)` gives one dict per sentence and
+`predict_frame(texts)` the same as a DataFrame with `schema.PREDICTION_COLUMNS`. The batch
+scorer, the MLflow pyfunc model and the REST endpoint all go through `predict_frame`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .schema import HEADS, PREDICTION_COLUMNS, proba_columns
+
+
+class Predictor:
+    """A fitted model plus the version string written into every output row."""
+
+    def __init__(self, model, version: str = "local", batch_size: int = 64):
+        self.model = model
+        self.version = version
+        self.batch_size = batch_size
+
+    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Per-head probability arrays (columns in `schema.HEADS` order), in input order.
+
+        Sentences are sorted by length before batching so each batch pads little.
+        """
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        parts = {head: np.zeros((len(texts), len(labels))) for head, labels in HEADS.items()}
+        for i in range(0, len(texts), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            proba = self.model.predict_proba([texts[j] for j in idx])
+            for head in HEADS:
+                parts[head][idx] = proba[head]
+        return parts
+
+    def predict_frame(self, texts: str | list[str]) -> pd.DataFrame:
+        """Predictions for sentences as a DataFrame with `schema.PREDICTION_COLUMNS`."""
+        texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+        frame = pd.DataFrame(index=range(len(texts)))
+        if not texts:
+            return pd.DataFrame(columns=PREDICTION_COLUMNS)
+        proba = self.predict_proba(texts)
+        for head, labels in HEADS.items():
+            best = proba[head].argmax(axis=1)
+            frame[head] = [labels[i] for i in best]
+            frame[f"{head}_score"] = proba[head][np.arange(len(texts)), best]
+        for head in HEADS:
+            for column, values in zip(proba_columns(head), proba[head].T):
+                frame[column] = values
+        return frame[PREDICTION_COLUMNS]
+
+    def predict(self, texts: str | list[str]) -> list[dict]:
+        """One dict per sentence: stance, stance_proba, tone, tone_proba."""
+        frame = self.predict_frame(texts)
+        out = []
+        for _, row in frame.iterrows():
+            item = {}
+            for head, labels in HEADS.items():
+                item[head] = row[head]
+                item[f"{head}_proba"] = {label: float(row[f"p_{head}_{label}"]) for label in labels}
+            out.append(item)
+        return out
+
+
+def load(uri: str | Path, batch_size: int = 64) -> Predictor:
+    """A Predictor from ``models:/stance@champion``, ``runs:/...``, or a local model directory."""
+    from . import registry
+    from .models import META_FILE, load_model_dir
+
+    path = Path(uri)
+    if path.is_dir() and (path / META_FILE).exists():  # a bare fitted-model directory
+        return Predictor(load_model_dir(path), version=path.name, batch_size=batch_size)
+    model, version = registry.load_model(str(uri))
+    return Predictor(model, version=version, batch_size=batch_size)

@@ -1,0 +1,75 @@
+"""Shared fixtures: real label files, a real MLflow store in a temp dir, real trained models."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "labels"
+RECIPES = ROOT / "training"
+
+
+@pytest.fixture
+def mlflow_store(tmp_path, monkeypatch):
+    """An empty MLflow SQLite store in a temp dir, used through MLFLOW_TRACKING_URI."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return uri
+
+
+@pytest.fixture(scope="session")
+def all_rows():
+    from stance.data import load_labels
+
+    return load_labels(LABELS)
+
+
+@pytest.fixture(scope="session")
+def small_labels(tmp_path_factory, all_rows):
+    """A small real slice of labels/: 24 training articles and 6 frozen test articles."""
+    from stance.data import read_test_docs
+
+    test_docs = sorted(read_test_docs(LABELS))[:6]
+    train_docs = sorted({r["doc_id"] for r in all_rows} - set(read_test_docs(LABELS)))[::6][:24]
+    keep = set(test_docs) | set(train_docs)
+    folder = tmp_path_factory.mktemp("labels")
+    import json
+
+    with open(folder / "slice.jsonl", "w", encoding="utf-8") as out:
+        for row in all_rows:
+            if row["doc_id"] in keep:
+                clean = {k: v for k, v in row.items() if not k.startswith("_")}
+                out.write(json.dumps(clean, ensure_ascii=False) + "\n")
+    (folder / "test_docs.txt").write_text("\n".join(test_docs) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tfidf_model(all_rows):
+    """The default recipe's TF-IDF model fitted on the real training split (a few seconds)."""
+    from stance.data import read_test_docs, split_by_doc
+    from stance.models import build_model
+    from stance.schema import HEADS
+    from stance.train import load_recipe
+
+    train, _ = split_by_doc(all_rows, read_test_docs(LABELS))
+    recipe = load_recipe(RECIPES / "tfidf.yaml")
+    model = build_model("tfidf", recipe["model"])
+    return model.fit([r["text"] for r in train], {h: [r[h] for r in train] for h in HEADS})
+
+
+@pytest.fixture
+def articles_dir(tmp_path):
+    """A folder with two real example articles and one jsonl of articles."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    examples = sorted((ROOT / "examples" / "articles").glob("*.txt"))[:2]
+    for path in examples:
+        shutil.copy(path, folder / path.name)
+    shutil.copy(ROOT / "examples" / "articles" / "more_articles.jsonl", folder)
+    return folder
