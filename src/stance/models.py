@@ -53,7 +53,7 @@ class TfidfModel:
                                      min_df=self.min_df, sublinear_tf=True)),
         ])
 
-    def fit(self, texts: list[str], targets: dict[str, list[str]]) -> "TfidfModel":
+    def fit(self, texts: list[str], targets: dict[str, list[str]]) -> TfidfModel:
         from sklearn.linear_model import LogisticRegression
 
         self.features_ = self._features()
@@ -79,7 +79,7 @@ class TfidfModel:
         joblib.dump({"features": self.features_, "heads": self.heads_}, path / "tfidf.joblib")
 
     @classmethod
-    def load(cls, path: Path, params: dict) -> "TfidfModel":
+    def load(cls, path: Path, params: dict) -> TfidfModel:
         model = cls(**params)
         state = joblib.load(path / "tfidf.joblib")
         model.features_, model.heads_ = state["features"], state["heads"]
