@@ -66,6 +66,115 @@ def cmd_serve(args) -> int:
     return subprocess.call(command, env=env)
 
 
+def cmd_compare(args) -> int:
+    from .compare import compare, log_and_promote
+
+    rows = compare(args.labels, baselines=not args.no_baselines, log=lambda m: print(m, file=sys.stderr))
+    result = log_and_promote(rows, promote=args.promote)
+    print(result["table"])
+    for row in rows:
+        if row.get("error"):
+            print(f"error: {row['model']}: {row['error']}", file=sys.stderr)
+    if result["decision"]:
+        print(f"champion -> stance/{result['decision']['version']}: {result['decision']['reason']}")
+    elif args.promote:
+        print("no registered version to promote", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_promote(args) -> int:
+    from .promote import promote
+
+    result = promote(args.labels, force=args.force)
+    if result["table"]:
+        print(result["table"])
+    if not result["table"]:
+        print(f"champion -> stance/{result['challenger']} (there was no other champion)")
+        return 0
+    print(f"{result['decision']}")
+    if result["promoted"]:
+        print(f"champion -> stance/{result['challenger']}; previous -> stance/{result['champion']} "
+              f"(undo with: stance rollback)")
+        return 0
+    print("champion unchanged (use --force to promote anyway)", file=sys.stderr)
+    return 1
+
+
+def cmd_rollback(args) -> int:
+    from .promote import rollback
+
+    restored, demoted = rollback()
+    print(f"champion -> stance/{restored}; previous -> stance/{demoted}")
+    return 0
+
+
+def cmd_labels_import(args) -> int:
+    from .batches import import_batch
+
+    report = import_batch(args.file, args.batch, labels=args.labels, fmt=args.format,
+                          skip_invalid=args.skip_invalid, annotator=args.annotator)
+    for line in report.errors:
+        print(f"rejected: {line}", file=sys.stderr)
+    for line in report.conflicts:
+        print(f"conflict: {line}", file=sys.stderr)
+    target = report.path or "(nothing new to write)"
+    print(f"{args.file}: {report.written} new rows -> {target}; {report.skipped_same} already labelled the same, "
+          f"{report.in_test_split} in the test split (kept out), {len(report.conflicts)} conflicts, "
+          f"{report.rejected} rejected")
+    return 0
+
+
+def cmd_labels_conflicts(args) -> int:
+    from .batches import list_conflicts
+
+    found = list_conflicts(args.labels)
+    for line in found:
+        print(line)
+    print(f"{len(found)} unresolved conflict(s); settle one with: stance labels resolve ID --stance S --tone T",
+          file=sys.stderr)
+    return 1 if found else 0
+
+
+def cmd_labels_resolve(args) -> int:
+    from .batches import resolve
+
+    n = resolve(args.row, args.stance, args.tone, args.labels)
+    print(f"resolved: {n} row(s) now {args.stance}/{args.tone}")
+    return 0
+
+
+def cmd_labels_audit(args) -> int:
+    import json as _json
+
+    from .audit import audit
+
+    review, batches = audit(args.labels, folds=args.folds)
+    lines = [_json.dumps(r, ensure_ascii=False) for r in review[: args.top]]
+    if args.out:
+        from .score import write_text
+
+        write_text(Path(args.out), "\n".join(lines) + "\n")
+        print(f"{len(review)} likely label errors; top {len(lines)} -> {args.out}")
+    else:
+        print("\n".join(lines))
+        print(f"{len(review)} likely label errors (showing {len(lines)})", file=sys.stderr)
+    print("batch                                     rows  stance-mix  tone-mix  note")
+    for b in batches:
+        note = "UNUSUAL label mix" if b["unusual"] else ""
+        print(f"{b['batch']:<40}{b['rows']:>6}{b.get('stance_js_distance', 0):>12.3f}"
+              f"{b.get('tone_js_distance', 0):>10.3f}  {note}")
+    return 0
+
+
+def cmd_suggest(args) -> int:
+    from .suggest import suggest
+
+    n = suggest(args.scores, args.n, args.out, fmt=args.format, method=args.method, force=args.force)
+    print(f"{n} sentences to label -> {args.out}")
+    return 0
+
+
 def cmd_labels_validate(args) -> int:
     from .data import load_labels, read_test_docs
 
@@ -141,6 +250,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5001)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("compare", help="evaluate every registered version and the baselines on the test split")
+    p.add_argument("--labels", default="labels")
+    p.add_argument("--promote", action="store_true", help="give `champion` to the best version")
+    p.add_argument("--no-baselines", action="store_true", help="skip the lexicon and zero-shot baselines")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("promote", help="make the challenger champion if it is at least as good")
+    p.add_argument("--labels", default="labels")
+    p.add_argument("--force", action="store_true", help="promote even if the gate refuses")
+    p.set_defaults(func=cmd_promote)
+
+    p = sub.add_parser("rollback", help="give champion back to the previous version")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("suggest", help="pick the sentences most worth labelling from a scored file")
+    p.add_argument("--scores", required=True, help="output of stance score (.jsonl/.csv/.parquet)")
+    p.add_argument("-n", type=int, default=200, help="how many (default: %(default)s)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=["jsonl", "label-studio"], default="jsonl")
+    p.add_argument("--method", choices=["margin", "entropy"], default="margin")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_suggest)
+
     p = sub.add_parser("quickstart", help="train the default model if needed, score examples/articles")
     p.add_argument("--recipe", default=DEFAULT_RECIPE)
     p.add_argument("--labels", default="labels")
@@ -152,6 +284,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = labels.add_parser("validate", help="check every label file; print file:line errors")
     p.add_argument("labels", nargs="?", default="labels")
     p.set_defaults(func=cmd_labels_validate)
+    p = labels.add_parser("import", help="add a batch of new labels (jsonl, csv, Label Studio, Argilla)")
+    p.add_argument("file")
+    p.add_argument("--batch", required=True, help="name of the new batch file labels/NAME.jsonl")
+    p.add_argument("--labels", default="labels")
+    p.add_argument("--format", choices=["jsonl", "csv", "label-studio", "argilla"], help="default: detected")
+    p.add_argument("--skip-invalid", action="store_true", help="write the valid rows; bad ones to labels/rejects/")
+    p.add_argument("--annotator", help="recorded on every imported row")
+    p.set_defaults(func=cmd_labels_import)
+    p = labels.add_parser("conflicts", help="list the same text labelled two ways")
+    p.add_argument("--labels", default="labels")
+    p.set_defaults(func=cmd_labels_conflicts)
+    p = labels.add_parser("resolve", help="settle a conflict (appends to labels/resolutions/)")
+    p.add_argument("row", help="a row id or the sentence text")
+    p.add_argument("--stance", required=True)
+    p.add_argument("--tone", required=True)
+    p.add_argument("--labels", default="labels")
+    p.set_defaults(func=cmd_labels_resolve)
+    p = labels.add_parser("audit", help="likely label errors (out-of-fold) and unusual batches")
+    p.add_argument("--labels", default="labels")
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--top", type=int, default=50)
+    p.add_argument("--out", help="write the review list (JSONL) here")
+    p.set_defaults(func=cmd_labels_audit)
     p = labels.add_parser("articles", help="rebuild the labelled articles as .txt files (for scoring)")
     p.add_argument("--labels", default="labels")
     p.add_argument("--out", default="labels/articles")

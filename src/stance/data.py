@@ -71,27 +71,42 @@ def row_errors(row: dict) -> list[str]:
     return errors
 
 
-def validate_rows(rows: list[dict], errors: list[str] | None = None) -> None:
-    """Raise LabelError listing every invalid row, duplicate id and conflicting text."""
+def find_conflicts(rows: list[dict]) -> list[tuple[dict, dict]]:
+    """Pairs of rows with the same normalised text but different labels (first seen, other)."""
+    first: dict[str, dict] = {}
+    pairs = []
+    for row in rows:
+        seen = first.setdefault(normalise_text(row["text"]), row)
+        if seen is not row and (seen["stance"], seen["tone"]) != (row["stance"], row["tone"]):
+            pairs.append((seen, row))
+    return pairs
+
+
+def where(row: dict) -> str:
+    return f"{row.get('_file', '?')}:{row.get('_line', '?')}"
+
+
+def conflict_message(first: dict, other: dict) -> str:
+    return (f"{where(other)}: same text as {where(first)} with different labels "
+            f"({other['stance']}/{other['tone']} vs {first['stance']}/{first['tone']})")
+
+
+def validate_rows(rows: list[dict], errors: list[str] | None = None, conflicts: bool = True) -> None:
+    """Raise LabelError listing every invalid row, duplicate id and (if ``conflicts``) conflicting text."""
     errors = list(errors or [])
     seen_ids: dict[str, str] = {}
-    seen_text: dict[str, dict] = {}
+    valid = []
     for row in rows:
         own = row_errors(row)
         errors.extend(own)
         if own:
             continue
-        where = f"{row['_file']}:{row['_line']}"
+        valid.append(row)
         if row["id"] in seen_ids:
-            errors.append(f"{where}: duplicate id {row['id']!r} (first at {seen_ids[row['id']]})")
-        seen_ids.setdefault(row["id"], where)
-        key = normalise_text(row["text"])
-        first = seen_text.setdefault(key, row)
-        if first is not row and (first["stance"], first["tone"]) != (row["stance"], row["tone"]):
-            errors.append(
-                f"{where}: same text as {first['_file']}:{first['_line']} with different labels "
-                f"({row['stance']}/{row['tone']} vs {first['stance']}/{first['tone']})"
-            )
+            errors.append(f"{where(row)}: duplicate id {row['id']!r} (first at {seen_ids[row['id']]})")
+        seen_ids.setdefault(row["id"], where(row))
+    if conflicts:
+        errors.extend(conflict_message(a, b) for a, b in find_conflicts(valid))
     if errors:
         raise LabelError(errors)
 
@@ -105,15 +120,48 @@ def label_files(labels: str | Path) -> list[Path]:
     return files
 
 
-def load_labels(labels: str | Path = "labels") -> list[dict]:
-    """Read and validate every label file; raise LabelError on any problem."""
+RESOLUTIONS_FILE = "resolutions/resolutions.jsonl"
+
+
+def read_resolutions(labels: str | Path) -> dict[str, dict]:
+    """Settled conflicts: normalised text -> the labels every row with that text takes."""
+    folder = Path(labels) if Path(labels).is_dir() else Path(labels).parent
+    path = folder / RESOLUTIONS_FILE
+    rows, errors = read_jsonl(path) if path.exists() else ([], [])
+    if errors:
+        raise LabelError(errors)
+    return {normalise_text(r["text"]): r for r in rows}
+
+
+def _read_batches(labels: str | Path) -> tuple[list[dict], list[str]]:
     rows, errors = [], []
     for file in label_files(labels):
         file_rows, file_errors = read_jsonl(file)
         rows.extend(file_rows)
         errors.extend(file_errors)
+    resolved = read_resolutions(labels)
+    for row in rows:
+        fix = resolved.get(normalise_text(str(row.get("text", ""))))
+        if fix:
+            row.update(stance=fix["stance"], tone=fix["tone"], resolved=True)
+    return rows, errors
+
+
+def load_labels(labels: str | Path = "labels") -> list[dict]:
+    """Read and validate every label file; raise LabelError on any problem, conflicts included."""
+    rows, errors = _read_batches(labels)
     validate_rows(rows, errors)
     return rows
+
+
+def load_training_labels(labels: str | Path = "labels") -> tuple[list[dict], list[tuple[dict, dict]]]:
+    """(rows, conflicts): like `load_labels`, but the same text with different labels is not an
+    error: both rows are left out (until resolved) and the pairs are returned for the record."""
+    rows, errors = _read_batches(labels)
+    validate_rows(rows, errors, conflicts=False)
+    pairs = find_conflicts(rows)
+    bad = {normalise_text(a["text"]) for a, _ in pairs}
+    return [r for r in rows if normalise_text(r["text"]) not in bad], pairs
 
 
 def content_hash(files: list[Path]) -> str:
@@ -122,6 +170,22 @@ def content_hash(files: list[Path]) -> str:
     for file in sorted(files):
         digest.update(Path(file).name.encode() + b"\0" + Path(file).read_bytes())
     return digest.hexdigest()
+
+
+def lineage(files: list[Path], rows: list[dict], conflicts: list[tuple[dict, dict]]) -> dict:
+    """Which batch files a model learned from: content hash and per-label counts of each,
+    and the conflicting pairs that were left out."""
+    from collections import Counter
+
+    batches = []
+    for file in files:
+        mine = [r for r in rows if Path(r["_file"]) == Path(file)]
+        batches.append({"file": Path(file).name, "sha256": hashlib.sha256(Path(file).read_bytes()).hexdigest(),
+                        "rows": len(mine), "stance": dict(Counter(r["stance"] for r in mine)),
+                        "tone": dict(Counter(r["tone"] for r in mine))})
+    left_out = [{"text": a["text"], "rows": [where(a), where(b)],
+                 "labels": [f"{a['stance']}/{a['tone']}", f"{b['stance']}/{b['tone']}"]} for a, b in conflicts]
+    return {"data_sha256": content_hash(files), "batches": batches, "conflicts_left_out": left_out}
 
 
 def read_test_docs(labels: str | Path = "labels") -> set[str]:
@@ -134,9 +198,11 @@ def read_test_docs(labels: str | Path = "labels") -> set[str]:
 
 
 def split_by_doc(rows: list[dict], test_docs: set[str]) -> tuple[list[dict], list[dict]]:
-    """(train, test) rows: a document is wholly in one of them."""
-    train = [r for r in rows if r["doc_id"] not in test_docs]
+    """(train, test) rows: a document is wholly in one of them, and a training row whose text
+    is also in a test document is dropped (it would leak the test split into training)."""
     test = [r for r in rows if r["doc_id"] in test_docs]
+    test_texts = {normalise_text(r["text"]) for r in test}
+    train = [r for r in rows if r["doc_id"] not in test_docs and normalise_text(r["text"]) not in test_texts]
     return train, test
 
 

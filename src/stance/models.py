@@ -1,14 +1,22 @@
-"""Classifier families behind one surface: ``fit(texts, targets)`` and ``predict_proba(texts)``.
+"""Classifier families behind one surface: ``fit(texts, targets, dev)``, ``logits(texts)``,
+``predict_proba(texts)``, ``save(path)`` and ``load(path, params)``.
 
-Every family predicts all heads at once and returns, per head, an array whose columns follow
-``schema.HEADS[head]`` (a label unseen in training gets probability 0). A fitted model is saved
-to a directory with a ``stance_model.json`` that names its family and format version, so
-`load_model_dir` can rebuild it without knowing the family up front.
+Every family predicts all heads at once. ``logits`` returns, per head, an array whose columns
+follow ``schema.HEADS[head]``; ``predict_proba`` is ``softmax(logits / temperature)`` with one
+temperature per head fitted on the dev split (`calibrate`). A fitted model is saved to a
+directory with a ``stance_model.json`` that names its family and format version, so
+`load_model_dir` rebuilds it without knowing the family up front.
+
+Families: ``tfidf`` (baseline), ``embed`` (frozen MiniLM + logistic regression), ``finetune``
+(MiniLM fine-tuned with two heads, run by ONNX Runtime), and the two reference baselines
+``lexicon`` (cue patterns from the codebook) and ``zeroshot`` (nearest codebook description).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import joblib
@@ -20,60 +28,82 @@ FORMAT_VERSION = 1
 META_FILE = "stance_model.json"
 
 
-def align_columns(proba: np.ndarray, classes: list[str], head: str) -> np.ndarray:
-    """Reorder an estimator's probability columns to the head's full label order."""
-    out = np.zeros((proba.shape[0], len(HEADS[head])), dtype=np.float64)
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def align_log_proba(proba: np.ndarray, classes: list[str], head: str) -> np.ndarray:
+    """Log-probabilities in the head's full label order (a label unseen in training gets ~0)."""
+    out = np.full((proba.shape[0], len(HEADS[head])), 1e-9)
     for j, label in enumerate(classes):
-        out[:, HEADS[head].index(label)] = proba[:, j]
-    return out
+        out[:, HEADS[head].index(label)] = np.maximum(proba[:, j], 1e-9)
+    return np.log(out)
 
 
-class TfidfModel:
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T minimising the negative log-likelihood of softmax(logits / T)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t):
+        p = softmax(logits / np.exp(log_t))
+        return -np.log(np.maximum(p[np.arange(len(y)), y], 1e-12)).mean()
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
+
+
+class Family:
+    """What every family shares: calibrated probabilities and the metadata it is saved with."""
+
+    family = ""
+    temperature_: dict[str, float] = {}
+
+    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+        logits = self.logits(texts)
+        return {h: softmax(logits[h] / self.temperature_.get(h, 1.0)) for h in HEADS}
+
+    def calibrate(self, texts: list[str], targets: dict[str, list[str]]) -> dict[str, float]:
+        """Fit one temperature per head on held-out (dev) sentences."""
+        logits = self.logits(texts)
+        self.temperature_ = {h: fit_temperature(logits[h], np.array([HEADS[h].index(y) for y in targets[h]]))
+                             for h in HEADS}
+        return self.temperature_
+
+    def params(self) -> dict:
+        return dict(self._params)
+
+
+class TfidfModel(Family):
     """Word and character TF-IDF features with one logistic-regression head per label set."""
 
     family = "tfidf"
 
     def __init__(self, word_ngrams=(1, 2), char_ngrams=(2, 5), min_df=1, C=4.0,
                  class_weight="balanced", max_iter=2000):
-        self.word_ngrams = tuple(word_ngrams)
-        self.char_ngrams = tuple(char_ngrams)
-        self.min_df = min_df
-        self.C = C
-        self.class_weight = class_weight
-        self.max_iter = max_iter
+        self._params = {"word_ngrams": list(word_ngrams), "char_ngrams": list(char_ngrams),
+                        "min_df": min_df, "C": C, "class_weight": class_weight, "max_iter": max_iter}
 
-    def _features(self):
+    def fit(self, texts, targets, dev=None) -> TfidfModel:
         from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion
 
-        return FeatureUnion([
-            ("word", TfidfVectorizer(ngram_range=self.word_ngrams, min_df=self.min_df,
+        p = self._params
+        self.features_ = FeatureUnion([
+            ("word", TfidfVectorizer(ngram_range=tuple(p["word_ngrams"]), min_df=p["min_df"],
                                      sublinear_tf=True, strip_accents="unicode")),
-            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams,
-                                     min_df=self.min_df, sublinear_tf=True)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]),
+                                     min_df=p["min_df"], sublinear_tf=True)),
         ])
-
-    def fit(self, texts: list[str], targets: dict[str, list[str]]) -> TfidfModel:
-        from sklearn.linear_model import LogisticRegression
-
-        self.features_ = self._features()
         x = self.features_.fit_transform(texts)
-        self.heads_ = {}
-        for head in HEADS:
-            clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
-            self.heads_[head] = clf.fit(x, targets[head])
+        self.heads_ = {h: LogisticRegression(C=p["C"], class_weight=p["class_weight"],
+                                             max_iter=p["max_iter"]).fit(x, targets[h]) for h in HEADS}
         return self
 
-    def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
+    def logits(self, texts):
         x = self.features_.transform(texts)
-        return {
-            head: align_columns(clf.predict_proba(x), list(clf.classes_), head)
-            for head, clf in self.heads_.items()
-        }
-
-    def params(self) -> dict:
-        return {"word_ngrams": self.word_ngrams, "char_ngrams": self.char_ngrams,
-                "min_df": self.min_df, "C": self.C, "class_weight": self.class_weight}
+        return {h: align_log_proba(clf.predict_proba(x), list(clf.classes_), h) for h, clf in self.heads_.items()}
 
     def save(self, path: Path) -> None:
         joblib.dump({"features": self.features_, "heads": self.heads_}, path / "tfidf.joblib")
@@ -86,14 +116,134 @@ class TfidfModel:
         return model
 
 
-FAMILIES = {TfidfModel.family: TfidfModel}
+class EmbedModel(Family):
+    """Frozen all-MiniLM-L6-v2 sentence embeddings (ONNX) with a logistic-regression head per label set."""
+
+    family = "embed"
+
+    def __init__(self, C=2.0, class_weight="balanced", max_iter=3000, batch_size=32, threads=None):
+        self._params = {"C": C, "class_weight": class_weight, "max_iter": max_iter,
+                        "batch_size": batch_size, "threads": threads}
+
+    def _encode(self, texts):
+        return self.encoder_.run(texts, self._params["batch_size"])["embedding"]
+
+    def fit(self, texts, targets, dev=None) -> EmbedModel:
+        from sklearn.linear_model import LogisticRegression
+
+        from .encoder import OnnxEncoder, pooled_encoder_onnx
+
+        self.folder_ = pooled_encoder_onnx()
+        self.encoder_ = OnnxEncoder(self.folder_, threads=self._params["threads"])
+        x = self._encode(texts)
+        self.heads_ = {h: LogisticRegression(C=self._params["C"], class_weight=self._params["class_weight"],
+                                             max_iter=self._params["max_iter"]).fit(x, targets[h]) for h in HEADS}
+        return self
+
+    def logits(self, texts):
+        x = self._encode(texts)
+        return {h: align_log_proba(clf.predict_proba(x), list(clf.classes_), h) for h, clf in self.heads_.items()}
+
+    def save(self, path: Path) -> None:
+        for name in ("encoder.onnx", "tokenizer.json"):
+            if Path(self.folder_) != path:
+                shutil.copy(Path(self.folder_) / name, path / name)
+        joblib.dump(self.heads_, path / "heads.joblib")
+
+    @classmethod
+    def load(cls, path: Path, params: dict) -> EmbedModel:
+        from .encoder import OnnxEncoder
+
+        model = cls(**params)
+        model.folder_ = path
+        model.encoder_ = OnnxEncoder(path, threads=params.get("threads"))
+        model.heads_ = joblib.load(path / "heads.joblib")
+        return model
+
+
+class FinetuneModel(Family):
+    """MiniLM fine-tuned with a stance head and a tone head; inference is the exported ONNX graph."""
+
+    family = "finetune"
+
+    def __init__(self, epochs=6, lr=5e-5, head_lr=1e-3, batch_size=16, patience=2, seed=13,
+                 max_steps=None, quantize="auto", threads=None, inference_batch_size=32):
+        self._params = {"epochs": epochs, "lr": lr, "head_lr": head_lr, "batch_size": batch_size,
+                        "patience": patience, "seed": seed, "max_steps": max_steps, "quantize": quantize,
+                        "threads": threads, "inference_batch_size": inference_batch_size}
+        self.model_file_ = "model.onnx"
+
+    def fit(self, texts, targets, dev=None) -> FinetuneModel:
+        from .finetune import export_module, train_module
+
+        rows = [{"id": str(i), "doc_id": "", "text": t, "speaker": None, "hard": False,
+                 **{h: targets[h][i] for h in HEADS}} for i, t in enumerate(texts)]
+        dev_rows = None
+        if dev is not None:
+            dev_rows = [{"id": str(i), "doc_id": "", "text": t, "speaker": None, "hard": False,
+                         **{h: dev[1][h][i] for h in HEADS}} for i, t in enumerate(dev[0])]
+        p = self._params
+        module, self.history_ = train_module(rows, dev_rows, epochs=p["epochs"], lr=p["lr"],
+                                             head_lr=p["head_lr"], batch_size=p["batch_size"],
+                                             patience=p["patience"], seed=p["seed"], max_steps=p["max_steps"])
+        self.folder_ = export_module(module, Path(tempfile.mkdtemp(prefix="stance-finetune-")))
+        self._open()
+        return self
+
+    def _open(self):
+        from .encoder import OnnxEncoder
+
+        self.encoder_ = OnnxEncoder(self.folder_, self.model_file_, threads=self._params["threads"])
+
+    def logits(self, texts):
+        out = self.encoder_.run(texts, self._params["inference_batch_size"])
+        return {h: out[f"{h}_logits"].astype(np.float64) for h in HEADS}
+
+    def quantized(self) -> FinetuneModel:
+        """A copy that runs the int8 (dynamic, per-channel) quantised graph."""
+        from .encoder import quantize
+
+        copy = FinetuneModel(**self._params)
+        copy.folder_, copy.model_file_ = self.folder_, "model.int8.onnx"
+        copy.temperature_ = dict(self.temperature_)
+        if not (Path(self.folder_) / copy.model_file_).exists():
+            quantize(Path(self.folder_) / "model.onnx", Path(self.folder_) / copy.model_file_)
+        copy._open()
+        return copy
+
+    def params(self) -> dict:
+        return {**self._params, "model_file": self.model_file_}
+
+    def save(self, path: Path) -> None:
+        if Path(self.folder_) != path:
+            for name in (self.model_file_, "tokenizer.json"):
+                shutil.copy(Path(self.folder_) / name, path / name)
+
+    @classmethod
+    def load(cls, path: Path, params: dict) -> FinetuneModel:
+        params = dict(params)
+        model_file = params.pop("model_file", "model.onnx")
+        model = cls(**params)
+        model.folder_, model.model_file_ = path, model_file
+        model._open()
+        return model
+
+
+def _families():
+    from .baselines import LexiconModel, ZeroShotModel
+
+    return {m.family: m for m in (TfidfModel, EmbedModel, FinetuneModel, LexiconModel, ZeroShotModel)}
+
+
+FAMILY_NAMES = ("tfidf", "embed", "finetune", "lexicon", "zeroshot")
 
 
 def build_model(family: str, params: dict):
     """A new, unfitted model of a family, from a recipe's ``model`` params."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown model family {family!r} (known: {', '.join(sorted(FAMILIES))})")
-    return FAMILIES[family](**params)
+    families = _families()
+    if family not in families:
+        raise ValueError(f"unknown model family {family!r} (known: {', '.join(FAMILY_NAMES)})")
+    return families[family](**(params or {}))
 
 
 def save_model_dir(model, path: str | Path) -> Path:
@@ -101,8 +251,8 @@ def save_model_dir(model, path: str | Path) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     model.save(path)
-    meta = {"format_version": FORMAT_VERSION, "family": model.family,
-            "params": model.params(), "heads": {h: list(v) for h, v in HEADS.items()}}
+    meta = {"format_version": FORMAT_VERSION, "family": model.family, "params": model.params(),
+            "temperature": model.temperature_, "heads": {h: list(v) for h, v in HEADS.items()}}
     (path / META_FILE).write_text(json.dumps(meta, indent=2))
     return path
 
@@ -119,4 +269,6 @@ def load_model_dir(path: str | Path):
                          f"stance ({FORMAT_VERSION}); upgrade stance")
     if meta["heads"] != {h: list(v) for h, v in HEADS.items()}:
         raise ValueError(f"{path}: model was trained on other label sets: {meta['heads']}")
-    return FAMILIES[meta["family"]].load(path, meta["params"])
+    model = _families()[meta["family"]].load(path, meta["params"])
+    model.temperature_ = meta.get("temperature", {})
+    return model

@@ -5,6 +5,7 @@ No CLI parsing here: `train(recipe_path)` is what `stance train` and the tests c
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 import warnings
@@ -32,9 +33,9 @@ def load_recipe(path: str | Path) -> dict:
     except yaml.YAMLError as err:
         raise RecipeError(f"{path}: not valid YAML ({err})") from None
     if not isinstance(recipe, dict) or "family" not in recipe:
-        raise RecipeError(f"{path}: a recipe needs a 'family' key (one of: {', '.join(models.FAMILIES)})")
-    if recipe["family"] not in models.FAMILIES:
-        raise RecipeError(f"{path}: unknown family {recipe['family']!r} (known: {', '.join(models.FAMILIES)})")
+        raise RecipeError(f"{path}: a recipe needs a 'family' key (one of: {', '.join(models.FAMILY_NAMES)})")
+    if recipe["family"] not in models.FAMILY_NAMES:
+        raise RecipeError(f"{path}: unknown family {recipe['family']!r} (known: {', '.join(models.FAMILY_NAMES)})")
     recipe.setdefault("name", path.stem)
     recipe.setdefault("model", {})
     recipe["_path"] = str(path)
@@ -59,54 +60,106 @@ def _dataset_input(rows: list[dict], files: list[Path], digest: str):
     return mlflow.data.from_pandas(frame, source=source, name="labels", targets="stance", digest=digest[:16])
 
 
-def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | None = None,
-          register: bool = True) -> dict:
-    """Train a recipe on the training split, evaluate on the frozen test split, log and register.
+def _throughput(model, texts: list[str], repeat: int = 1) -> float:
+    started = time.perf_counter()
+    for _ in range(repeat):
+        model.predict_proba(texts)
+    return repeat * len(texts) / (time.perf_counter() - started)
 
-    ``limit`` keeps only the first N training rows (for quick checks). Returns run id, version,
-    metrics and the local model directory.
+
+def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | None = None,
+          register: bool = True, log=print) -> dict:
+    """Train a recipe on the training split, calibrate on dev, evaluate on the frozen test split,
+    log everything to MLflow and register a new version.
+
+    The dev split is carved from the training split by document (never the test split); it
+    drives early stopping and temperature calibration. ``limit`` keeps only the first N
+    training rows (quick checks). Returns run id, version, metrics and the model directory.
     """
     import mlflow
 
     recipe = load_recipe(recipe_path)
+    settings = {"dev_fraction": 0.15, "seed": 13, "calibrate": True, **(recipe.get("train") or {})}
     files = data.label_files(labels)
-    rows = data.load_labels(labels)
+    rows, conflicts = data.load_training_labels(labels)
+    for a, b in conflicts:
+        log(f"left out of training until resolved: {data.conflict_message(a, b)}")
     test_docs = data.read_test_docs(labels)
     train_rows, test_rows = data.split_by_doc(rows, test_docs)
     if not test_rows:
         raise data.LabelError([f"{labels}: empty test split (list test document ids in {data.TEST_DOCS_FILE})"])
+    fit_rows, dev_rows = data.dev_split(train_rows, settings["dev_fraction"], settings["seed"])
     if limit:
-        train_rows = train_rows[:limit]
+        fit_rows, dev_rows = fit_rows[:limit], dev_rows[: max(limit // 4, 8)]
     digest = data.content_hash(files)
+
+    def texts(rs):
+        return [r["text"] for r in rs]
+
+    def targets(rs):
+        return {h: [r[h] for r in rs] for h in HEADS}
 
     model = models.build_model(recipe["family"], recipe["model"])
     started = time.perf_counter()
-    model.fit([r["text"] for r in train_rows], {h: [r[h] for r in train_rows] for h in HEADS})
+    model.fit(texts(fit_rows), targets(fit_rows), dev=(texts(dev_rows), targets(dev_rows)) if dev_rows else None)
     train_seconds = time.perf_counter() - started
-    proba = model.predict_proba([r["text"] for r in test_rows])
+    raw = evaluate.evaluate(test_rows, model.predict_proba(texts(test_rows)))
+    if settings["calibrate"] and dev_rows:
+        model.calibrate(texts(dev_rows), targets(dev_rows))
+    proba = model.predict_proba(texts(test_rows))
     metrics = evaluate.evaluate(test_rows, proba)
+    metrics.update({f"{h}_ece_uncalibrated": raw[f"{h}_ece"] for h in HEADS})
     metrics["train_seconds"] = train_seconds
+    metrics["test_sentences_per_second"] = _throughput(model, texts(test_rows))
+
+    # int8 weights: kept only if they cost less than 1 point of stance macro-F1 on the test split
+    quantize = (recipe["model"] or {}).get("quantize", "auto")
+    if hasattr(model, "quantized") and quantize:
+        int8 = model.quantized()
+        int8_proba = int8.predict_proba(texts(test_rows))
+        int8_metrics = evaluate.evaluate(test_rows, int8_proba)
+        int8_metrics["test_sentences_per_second"] = _throughput(int8, texts(test_rows))
+        drop = metrics["stance_macro_f1"] - int8_metrics["stance_macro_f1"]
+        metrics.update({f"fp32_{k}": v for k, v in metrics.items() if not k.startswith("fp32_")})
+        metrics.update({f"int8_{k}": v for k, v in int8_metrics.items()})
+        metrics["int8_stance_macro_f1_drop"] = drop
+        if quantize == "always" or drop < 0.01:
+            log(f"using int8 weights (stance macro-F1 drop {drop:+.4f} < 0.01)")
+            model, proba = int8, int8_proba
+            metrics.update(int8_metrics)
+        else:
+            log(f"keeping fp32 weights (int8 would cost {drop:.4f} stance macro-F1)")
 
     registry.use_tracking()
     warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
     mlflow.set_experiment(recipe.get("experiment", "stance"))
     with mlflow.start_run(run_name=recipe["name"]) as run:
         mlflow.log_params(_flat_params(recipe))
-        mlflow.log_params({"train_rows": len(train_rows), "test_rows": len(test_rows), "data_sha256": digest})
+        mlflow.log_params({"train_rows": len(fit_rows), "dev_rows": len(dev_rows), "test_rows": len(test_rows),
+                           "data_sha256": digest, **{f"train.{k}": v for k, v in settings.items()
+                                                     if k not in (recipe.get("train") or {})}})
         mlflow.set_tags({"family": recipe["family"], "data_sha256": digest})
-        mlflow.log_input(_dataset_input(train_rows, files, digest), context="training")
+        mlflow.log_input(_dataset_input(fit_rows, files, digest), context="training")
         mlflow.log_input(_dataset_input(test_rows, files, digest), context="test")
         mlflow.log_metrics(metrics)
+        for entry in getattr(model, "history_", []):
+            mlflow.log_metrics({f"epoch_{k}": v for k, v in entry.items() if k != "epoch"}, step=entry["epoch"])
         for head in HEADS:
             fig = evaluate.confusion_figure(head, [r[head] for r in test_rows], proba[head],
                                             title=f"{recipe['name']}: {head} (test split)")
             mlflow.log_figure(fig, f"confusion_{head}.png")
         mlflow.log_artifact(recipe["_path"], artifact_path="recipe")
+        trail = data.lineage(files, rows, conflicts)
+        mlflow.log_dict(trail, "lineage.json")
+        mlflow.log_params({"labels.batches": ",".join(b["file"] for b in trail["batches"])[:6000],
+                           "labels.conflicts_left_out": len(conflicts)})
         model_dir = models.save_model_dir(model, Path(tempfile.mkdtemp(prefix="stance-model-")) / "model")
-        model_uri = registry.log_model(model_dir, [r["text"] for r in test_rows[:2]])
+        model_uri = registry.log_model(model_dir, texts(test_rows[:2]))
         version = None
         if register:
             version = registry.register(model_uri, run.info.run_id,
-                                        tags={"family": recipe["family"], "data_sha256": digest})
+                                        tags={"family": recipe["family"], "data_sha256": digest,
+                                              "labels.batches": ",".join(f.name for f in files)[:4000],
+                                              "promotion": json.dumps(recipe.get("promotion") or {})})
     return {"run_id": run.info.run_id, "version": version, "metrics": metrics,
             "model_uri": model_uri, "model_dir": str(model_dir)}

