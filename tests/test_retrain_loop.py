@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
@@ -54,7 +55,7 @@ def test_whole_loop(mlflow_store, small_labels, all_rows, tmp_path, capsys):
     run = client.get_run(client.get_model_version("stance", "2").run_id)
     params = run.data.params
     assert params["labels.batches"] == "round-1.jsonl,slice.jsonl"
-    trail = json.loads(open(client.download_artifacts(run.info.run_id, "lineage.json")).read())
+    trail = json.loads(Path(client.download_artifacts(run.info.run_id, "lineage.json")).read_text())
     assert [b["file"] for b in trail["batches"]] == ["round-1.jsonl", "slice.jsonl"]
     assert trail["batches"][0]["rows"] == len(labelled) and len(trail["batches"][0]["sha256"]) == 64
 

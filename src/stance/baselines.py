@@ -30,8 +30,8 @@ STANCE_CUES = {
         r"\bcrush\b", r"\bdecisive (?:response|action)", r"\bforce will be used", r"\bpunish",
     ],
     "denial": [
-        r"\bden(?:y|ied|ies|ial)\b", r"\breject(?:ed|s)? (?:the|a|an|any|this|those|these|such)?\s*"
-        r"(?:claim|report|accusation|allegation|account|charge)", r"\bfalse\b", r"\bfabricat", r"\bbaseless\b",
+        r"\bden(?:y|ied|ies|ial)\b", (r"\breject(?:ed|s)? (?:the|a|an|any|this|those|these|such)?\s*"
+                                    r"(?:claim|report|accusation|allegation|account|charge)"), r"\bfalse\b", r"\bfabricat", r"\bbaseless\b",
         r"\bthere (?:is|was|are|were) no\b", r"\bdid not\b", r"\bhas nothing to do with\b", r"\bnot true\b",
         r"\buntrue\b", r"\blies?\b", r"\bdismiss(?:ed|es)? (?:the|reports|claims|as)", r"\bgroundless\b",
         r"\bunfounded\b", r"\bfake\b", r"\bpropaganda\b", r"\bno evidence\b", r"\bnever (?:happened|took place)",
@@ -75,11 +75,11 @@ class LexiconModel(Family):
     def __init__(self):
         self._params = {}
         self.patterns_ = {
-            "stance": {k: [re.compile(p, re.I) for p in v] for k, v in STANCE_CUES.items()},
-            "tone": {k: [re.compile(p, re.I) for p in v] for k, v in TONE_CUES.items()},
+            "stance": {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in STANCE_CUES.items()},
+            "tone": {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in TONE_CUES.items()},
         }
 
-    def fit(self, texts, targets, dev=None) -> LexiconModel:
+    def fit(self, texts, targets, dev=None, sample_weight=None) -> LexiconModel:
         return self
 
     def logits(self, texts):
@@ -135,7 +135,7 @@ class ZeroShotModel(Family):
     def __init__(self, scale: float = 20.0):
         self._params = {"scale": scale}
 
-    def fit(self, texts=None, targets=None, dev=None) -> ZeroShotModel:
+    def fit(self, texts=None, targets=None, dev=None, sample_weight=None) -> ZeroShotModel:
         from .encoder import OnnxEncoder, pooled_encoder_onnx
 
         self.encoder_ = OnnxEncoder(pooled_encoder_onnx())

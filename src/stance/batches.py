@@ -17,8 +17,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .data import (RESOLUTIONS_FILE, LabelError, find_conflicts, label_files, normalise_text,
-                   read_jsonl, read_test_docs, row_errors, where)
+from .data import (
+    RESOLUTIONS_FILE,
+    LabelError,
+    find_conflicts,
+    label_files,
+    normalise_text,
+    read_jsonl,
+    read_test_docs,
+    row_errors,
+    where,
+)
 from .schema import HEADS
 
 FORMATS = ("jsonl", "csv", "label-studio", "argilla")
@@ -152,8 +161,8 @@ def read_csv(path: Path) -> list[dict]:
     reader = csv.DictReader(io.StringIO(content))
     missing = {"text", "stance", "tone"} - set(reader.fieldnames or [])
     if missing:
-        raise LabelError([f"{path}:1: missing column(s) {', '.join(sorted(missing))} "
-                          f"(expected text,stance,tone[,speaker,doc_id])"])
+        message = f"{path}:1: missing column(s) {', '.join(sorted(missing))} (expected text,stance,tone[,speaker,doc_id])"
+        raise LabelError([message])
     for n, record in enumerate(reader, 2):
         rows.append({**{k: (v if v != "" else None) for k, v in record.items()}, "_file": str(path), "_line": n})
     return rows

@@ -51,7 +51,7 @@ def _evaluate_one(source: str, labels: str, tracking: str | None, batch_size: in
         metrics.update({"sentences_per_s": speed, "load_s": load_s,
                         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
         queue.put(metrics)
-    except Exception as err:  # reported in the table, the comparison goes on
+    except Exception as err:  # noqa: BLE001 - reported in the table, the comparison goes on
         queue.put({"error": f"{type(err).__name__}: {err}"})
 
 

@@ -28,8 +28,12 @@ def _set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_module(n_labels: dict[str, int], dropout: float = 0.1):
-    """MiniLM encoder + one linear head per label set; forward returns one logits tensor per head."""
+def build_module(n_labels: dict[str, int], dropout: float = 0.1, layers: int | None = None):
+    """MiniLM encoder + one linear head per label set; forward returns one logits tensor per head.
+
+    ``layers`` keeps only the first N transformer layers (fewer layers: proportionally faster
+    training and inference, at some cost in accuracy that fine-tuning partly recovers).
+    """
     import torch
     from transformers import AutoModel
 
@@ -37,6 +41,9 @@ def build_module(n_labels: dict[str, int], dropout: float = 0.1):
         def __init__(self):
             super().__init__()
             self.encoder = AutoModel.from_pretrained(str(base_model_path()))
+            if layers and layers < len(self.encoder.encoder.layer):
+                self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
+                self.encoder.config.num_hidden_layers = layers
             size = self.encoder.config.hidden_size
             self.dropout = torch.nn.Dropout(dropout)
             self.heads = torch.nn.ModuleDict({h: torch.nn.Linear(size, n) for h, n in n_labels.items()})
@@ -51,14 +58,17 @@ def build_module(n_labels: dict[str, int], dropout: float = 0.1):
 
 def tokenize_dataset(rows: list[dict], max_length: int = MAX_LENGTH):
     """A `datasets.Dataset` of token ids and label indices, tokenised with `datasets.map`."""
+    import datasets
     from transformers import AutoTokenizer
 
     from .data import to_dataset
 
+    datasets.disable_progress_bars()
     tokenizer = AutoTokenizer.from_pretrained(str(base_model_path()))
     dataset = to_dataset(rows)
-    return dataset.map(lambda batch: tokenizer(batch["text"], truncation=True, max_length=max_length),
-                       batched=True, remove_columns=["id", "doc_id", "speaker", "hard"])
+    dataset = dataset.map(lambda batch: tokenizer(batch["text"], truncation=True, max_length=max_length),
+                          batched=True, remove_columns=["id", "doc_id", "speaker", "hard"])
+    return dataset.add_column("weight", [float(r.get("weight", 1.0)) for r in rows])
 
 
 def _batches(dataset, batch_size: int, shuffle: bool, rng: random.Random):
@@ -83,6 +93,7 @@ def _batches(dataset, batch_size: int, shuffle: bool, rng: random.Random):
                 ids[row, : lengths[i]] = torch.tensor(dataset[i]["input_ids"])
                 mask[row, : lengths[i]] = 1
             labels = {h: torch.tensor([dataset[i][h] for i in batch]) for h in HEADS}
+            labels["weight"] = torch.tensor([dataset[i]["weight"] for i in batch], dtype=torch.float32)
             yield ids, mask, labels
 
 
@@ -120,22 +131,25 @@ def _macro_f1(dataset, logits) -> float:
 def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: int = 6, lr: float = 5e-5,
                  head_lr: float = 1e-3, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, patience: int = 2, seed: int = 13, max_steps: int | None = None,
-                 class_weight: bool = True, log=print) -> tuple[object, list[dict]]:
+                 class_weight: bool = True, layers: int | None = None, log=print) -> tuple[object, list[dict]]:
     """Fine-tune and return (best module, per-epoch history of loss and dev macro-F1)."""
     import torch
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     torch.set_num_threads(os.cpu_count() or 1)
     _set_seed(seed)
     rng = random.Random(seed)
     train_set = tokenize_dataset(train_rows)
     dev_set = tokenize_dataset(dev_rows) if dev_rows else None
-    module = build_module({h: len(v) for h, v in HEADS.items()})
+    module = build_module({h: len(v) for h, v in HEADS.items()}, layers=layers)
     weights = {}
     for h, labels in HEADS.items():
         counts = np.bincount(train_set[h], minlength=len(labels)).astype(float)
         w = counts.sum() / (len(labels) * np.maximum(counts, 1)) if class_weight else np.ones(len(labels))
         weights[h] = torch.tensor(np.sqrt(w), dtype=torch.float32)  # sqrt: soften extreme weights
-    losses = {h: torch.nn.CrossEntropyLoss(weight=weights[h]) for h in HEADS}
+    losses = {h: torch.nn.CrossEntropyLoss(weight=weights[h], reduction="none") for h in HEADS}
     groups = [{"params": module.encoder.parameters(), "lr": lr},
               {"params": module.heads.parameters(), "lr": head_lr}]
     optimizer = torch.optim.AdamW(groups, weight_decay=weight_decay)
@@ -149,7 +163,8 @@ def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: in
         started, running = time.perf_counter(), []
         for ids, mask, labels in _batches(train_set, batch_size, shuffle=True, rng=rng):
             outputs = module(ids, mask)
-            loss = sum(losses[h](out, labels[h]) for h, out in zip(HEADS, outputs))
+            row_weight = labels["weight"]
+            loss = sum((losses[h](out, labels[h]) * row_weight).mean() for h, out in zip(HEADS, outputs))
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
@@ -183,6 +198,8 @@ def export_module(module, folder: Path) -> Path:
     import shutil
 
     folder.mkdir(parents=True, exist_ok=True)
+    # eager attention traces to a plain graph (SDPA's mask logic warns and bakes in shapes)
+    module.encoder.set_attn_implementation("eager")
     export_onnx(module, folder / "model.onnx", [f"{h}_logits" for h in HEADS])
     shutil.copy(base_model_path() / "tokenizer.json", folder / "tokenizer.json")
     return folder

@@ -57,11 +57,12 @@ class Family:
     """What every family shares: calibrated probabilities and the metadata it is saved with."""
 
     family = ""
-    temperature_: dict[str, float] = {}
+    temperature_: dict[str, float] | None = None  # set by `calibrate`; None means T = 1
 
     def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
         logits = self.logits(texts)
-        return {h: softmax(logits[h] / self.temperature_.get(h, 1.0)) for h in HEADS}
+        temperature = self.temperature_ or {}
+        return {h: softmax(logits[h] / temperature.get(h, 1.0)) for h in HEADS}
 
     def calibrate(self, texts: list[str], targets: dict[str, list[str]]) -> dict[str, float]:
         """Fit one temperature per head on held-out (dev) sentences."""
@@ -84,7 +85,7 @@ class TfidfModel(Family):
         self._params = {"word_ngrams": list(word_ngrams), "char_ngrams": list(char_ngrams),
                         "min_df": min_df, "C": C, "class_weight": class_weight, "max_iter": max_iter}
 
-    def fit(self, texts, targets, dev=None) -> TfidfModel:
+    def fit(self, texts, targets, dev=None, sample_weight=None) -> TfidfModel:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion
@@ -98,7 +99,8 @@ class TfidfModel(Family):
         ])
         x = self.features_.fit_transform(texts)
         self.heads_ = {h: LogisticRegression(C=p["C"], class_weight=p["class_weight"],
-                                             max_iter=p["max_iter"]).fit(x, targets[h]) for h in HEADS}
+                                             max_iter=p["max_iter"]).fit(x, targets[h], sample_weight=sample_weight)
+                       for h in HEADS}
         return self
 
     def logits(self, texts):
@@ -128,7 +130,7 @@ class EmbedModel(Family):
     def _encode(self, texts):
         return self.encoder_.run(texts, self._params["batch_size"])["embedding"]
 
-    def fit(self, texts, targets, dev=None) -> EmbedModel:
+    def fit(self, texts, targets, dev=None, sample_weight=None) -> EmbedModel:
         from sklearn.linear_model import LogisticRegression
 
         from .encoder import OnnxEncoder, pooled_encoder_onnx
@@ -137,7 +139,8 @@ class EmbedModel(Family):
         self.encoder_ = OnnxEncoder(self.folder_, threads=self._params["threads"])
         x = self._encode(texts)
         self.heads_ = {h: LogisticRegression(C=self._params["C"], class_weight=self._params["class_weight"],
-                                             max_iter=self._params["max_iter"]).fit(x, targets[h]) for h in HEADS}
+                                             max_iter=self._params["max_iter"]).fit(x, targets[h], sample_weight=sample_weight)
+                       for h in HEADS}
         return self
 
     def logits(self, texts):
@@ -167,16 +170,17 @@ class FinetuneModel(Family):
     family = "finetune"
 
     def __init__(self, epochs=6, lr=5e-5, head_lr=1e-3, batch_size=16, patience=2, seed=13,
-                 max_steps=None, quantize="auto", threads=None, inference_batch_size=32):
-        self._params = {"epochs": epochs, "lr": lr, "head_lr": head_lr, "batch_size": batch_size,
+                 max_steps=None, quantize="auto", threads=None, inference_batch_size=32, layers=None):
+        self._params = {"epochs": epochs, "lr": lr, "head_lr": head_lr, "batch_size": batch_size, "layers": layers,
                         "patience": patience, "seed": seed, "max_steps": max_steps, "quantize": quantize,
                         "threads": threads, "inference_batch_size": inference_batch_size}
         self.model_file_ = "model.onnx"
 
-    def fit(self, texts, targets, dev=None) -> FinetuneModel:
+    def fit(self, texts, targets, dev=None, sample_weight=None) -> FinetuneModel:
         from .finetune import export_module, train_module
 
-        rows = [{"id": str(i), "doc_id": "", "text": t, "speaker": None, "hard": False,
+        weights = sample_weight if sample_weight is not None else [1.0] * len(texts)
+        rows = [{"id": str(i), "doc_id": "", "text": t, "speaker": None, "hard": False, "weight": weights[i],
                  **{h: targets[h][i] for h in HEADS}} for i, t in enumerate(texts)]
         dev_rows = None
         if dev is not None:
@@ -185,7 +189,8 @@ class FinetuneModel(Family):
         p = self._params
         module, self.history_ = train_module(rows, dev_rows, epochs=p["epochs"], lr=p["lr"],
                                              head_lr=p["head_lr"], batch_size=p["batch_size"],
-                                             patience=p["patience"], seed=p["seed"], max_steps=p["max_steps"])
+                                             patience=p["patience"], seed=p["seed"], max_steps=p["max_steps"],
+                                             layers=p["layers"])
         self.folder_ = export_module(module, Path(tempfile.mkdtemp(prefix="stance-finetune-")))
         self._open()
         return self
@@ -205,7 +210,7 @@ class FinetuneModel(Family):
 
         copy = FinetuneModel(**self._params)
         copy.folder_, copy.model_file_ = self.folder_, "model.int8.onnx"
-        copy.temperature_ = dict(self.temperature_)
+        copy.temperature_ = dict(self.temperature_ or {})
         if not (Path(self.folder_) / copy.model_file_).exists():
             quantize(Path(self.folder_) / "model.onnx", Path(self.folder_) / copy.model_file_)
         copy._open()

@@ -79,7 +79,7 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     import mlflow
 
     recipe = load_recipe(recipe_path)
-    settings = {"dev_fraction": 0.15, "seed": 13, "calibrate": True, **(recipe.get("train") or {})}
+    settings = {"dev_fraction": 0.15, "seed": 13, "calibrate": True, "hard_weight": 1.0, **(recipe.get("train") or {})}
     files = data.label_files(labels)
     rows, conflicts = data.load_training_labels(labels)
     for a, b in conflicts:
@@ -101,7 +101,10 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
 
     model = models.build_model(recipe["family"], recipe["model"])
     started = time.perf_counter()
-    model.fit(texts(fit_rows), targets(fit_rows), dev=(texts(dev_rows), targets(dev_rows)) if dev_rows else None)
+    # rows written to trip bag-of-words models ("hard") can count more in the loss
+    weights = [settings["hard_weight"] if r.get("hard") else 1.0 for r in fit_rows]
+    model.fit(texts(fit_rows), targets(fit_rows), dev=(texts(dev_rows), targets(dev_rows)) if dev_rows else None,
+              sample_weight=weights)
     train_seconds = time.perf_counter() - started
     raw = evaluate.evaluate(test_rows, model.predict_proba(texts(test_rows)))
     if settings["calibrate"] and dev_rows:

@@ -79,8 +79,8 @@ def test_label_studio_and_argilla_exports(labels, tmp_path):
 
 
 @pytest.mark.parametrize("name,content,message", [
-    ("bad.jsonl", '{"id": "n1", "doc_id": "n", "text": "A new sentence was written.", "stance": "warning", '
-                  '"tone": "neutral", "speaker": null}\n', "bad.jsonl:1: unknown stance 'warning' (allowed: "),
+    ("bad.jsonl", ('{"id": "n1", "doc_id": "n", "text": "A new sentence was written.", "stance": "warning", '
+                   '"tone": "neutral", "speaker": null}\n'), "bad.jsonl:1: unknown stance 'warning' (allowed: "),
     ("empty.csv", "text,stance,tone\n,appeal,neutral\n", "empty.csv:2: empty text"),
     ("broken.jsonl", '{"id": "n1", "text": "Half a row\n', "broken.jsonl:1: broken JSON"),
     ("ls.json", json.dumps([label_studio_task("The envoy called for calm in the city.", "appeal", None)]),

@@ -1,0 +1,88 @@
+"""Fine-tuning, ONNX export, torch-free loading and calibration, on tiny real models and data."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from stance.evaluate import expected_calibration_error
+from stance.models import fit_temperature, softmax
+
+
+def test_temperature_scaling_lowers_ece_on_overconfident_scores():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(size=(4000, 5)) * 1.5
+    y = np.array([rng.choice(5, p=p) for p in softmax(true_logits)])
+    overconfident = 4.0 * true_logits  # right ranking, far too sure
+    t = fit_temperature(overconfident, y)
+    assert 3.0 < t < 5.5
+    before = expected_calibration_error(y, softmax(overconfident))
+    after = expected_calibration_error(y, softmax(overconfident / t))
+    assert after < before / 3 and after < 0.03
+
+
+@pytest.fixture(scope="module")
+def tiny_finetune(all_rows, tmp_path_factory):
+    """One-layer MiniLM fine-tuned for a few steps on 96 real sentences, exported to ONNX."""
+    from stance.finetune import export_module, train_module
+
+    rows = all_rows[:96]
+    module, history = train_module(rows, rows[:32], epochs=3, batch_size=16, lr=2e-4, head_lr=5e-3,
+                                   layers=1, patience=3, log=lambda m: None)
+    folder = export_module(module, tmp_path_factory.mktemp("tiny") / "onnx")
+    return module, history, folder, rows
+
+
+@pytest.mark.slow
+def test_training_loss_goes_down(tiny_finetune):
+    _, history, _, _ = tiny_finetune
+    assert len(history) == 3
+    assert history[-1]["loss"] < 0.8 * history[0]["loss"]
+    assert all("dev_macro_f1" in h for h in history)
+
+
+@pytest.mark.slow
+def test_onnx_matches_torch(tiny_finetune):
+    import torch
+
+    from stance.encoder import OnnxEncoder, load_tokenizer, tokenize
+
+    module, _, folder, rows = tiny_finetune
+    texts = [r["text"] for r in rows[:20]]
+    onnx_out = OnnxEncoder(folder, "model.onnx").run(texts, batch_size=7)
+    batch = tokenize(load_tokenizer(folder / "tokenizer.json"), texts)
+    with torch.no_grad():
+        torch_out = module(torch.tensor(batch["input_ids"]), torch.tensor(batch["attention_mask"]))
+    for head, expected in zip(("stance", "tone"), torch_out):
+        np.testing.assert_allclose(onnx_out[f"{head}_logits"], expected.numpy(), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_exported_model_scores_without_torch(tiny_finetune, tmp_path):
+    from stance.models import FinetuneModel, save_model_dir
+
+    _, _, folder, _ = tiny_finetune
+    model = FinetuneModel.load(folder, {"layers": 1})
+    model.temperature_ = {"stance": 1.5, "tone": 1.2}
+    save_model_dir(model, tmp_path / "m")
+    code = ("import sys; from stance.predict import load; p = load(sys.argv[1]); "
+            "out = p.predict(['The army said it downed 12 drones.', 'Talks resumed.']); "
+            "assert len(out) == 2 and abs(sum(out[0]['stance_proba'].values()) - 1) < 1e-6; "
+            "assert 'torch' not in sys.modules, 'torch was imported'; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.slow
+def test_int8_model_stays_close_to_fp32(tiny_finetune):
+    from stance.models import FinetuneModel
+
+    _, _, folder, rows = tiny_finetune
+    fp32 = FinetuneModel.load(folder, {"layers": 1})
+    int8 = fp32.quantized()
+    texts = [r["text"] for r in rows[:40]]
+    a, b = fp32.predict_proba(texts)["stance"], int8.predict_proba(texts)["stance"]
+    assert np.abs(a - b).max() < 0.1
+    assert (a.argmax(1) == b.argmax(1)).mean() >= 0.9
