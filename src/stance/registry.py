@@ -71,7 +71,7 @@ def log_model(model_dir: Path, example_texts: list[str]) -> str:
     """Log a saved model directory as a pyfunc model in the active run; return its model URI."""
     info = mlflow.pyfunc.log_model(
         name="model",
-        python_model=StancePyfunc(),
+        python_model=str(Path(__file__).with_name("mlflow_model.py")),
         artifacts={"model_dir": str(model_dir)},
         signature=signature(),
         input_example=pd.DataFrame({"text": example_texts}),
@@ -113,7 +113,11 @@ def list_versions() -> list[dict]:
     """Every registered version of `stance` with its run id, aliases and tags, oldest first."""
     client = MlflowClient()
     found = client.search_model_versions(f"name='{REGISTERED_MODEL}'")
-    out = [{"version": str(v.version), "run_id": v.run_id, "aliases": list(v.aliases),
+    aliases: dict[str, list[str]] = {}
+    if found:  # search results leave aliases out; the registered model has them
+        for alias, version in client.get_registered_model(REGISTERED_MODEL).aliases.items():
+            aliases.setdefault(str(version), []).append(alias)
+    out = [{"version": str(v.version), "run_id": v.run_id, "aliases": sorted(aliases.get(str(v.version), [])),
             "tags": dict(v.tags), "source": v.source} for v in found]
     return sorted(out, key=lambda v: int(v["version"]))
 

@@ -79,7 +79,8 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     import mlflow
 
     recipe = load_recipe(recipe_path)
-    settings = {"dev_fraction": 0.15, "seed": 13, "calibrate": True, "hard_weight": 1.0, **(recipe.get("train") or {})}
+    settings = {"dev_fraction": 0.15, "seed": 13, "calibrate": True, "hard_weight": 1.0, "refit": False,
+                **(recipe.get("train") or {})}
     files = data.label_files(labels)
     rows, conflicts = data.load_training_labels(labels)
     for a, b in conflicts:
@@ -109,6 +110,15 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     raw = evaluate.evaluate(test_rows, model.predict_proba(texts(test_rows)))
     if settings["calibrate"] and dev_rows:
         model.calibrate(texts(dev_rows), targets(dev_rows))
+    if settings["refit"] and dev_rows:
+        # cheap families: refit on training + dev rows, keeping the temperatures fitted on dev
+        temperature = model.temperature_
+        fit_rows = fit_rows + dev_rows
+        weights = [settings["hard_weight"] if r.get("hard") else 1.0 for r in fit_rows]
+        model = models.build_model(recipe["family"], recipe["model"])
+        model.fit(texts(fit_rows), targets(fit_rows), sample_weight=weights)
+        raw = evaluate.evaluate(test_rows, model.predict_proba(texts(test_rows)))  # uncalibrated
+        model.temperature_ = temperature
     proba = model.predict_proba(texts(test_rows))
     metrics = evaluate.evaluate(test_rows, proba)
     metrics.update({f"{h}_ece_uncalibrated": raw[f"{h}_ece"] for h in HEADS})

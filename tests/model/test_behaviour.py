@@ -30,8 +30,6 @@ KNOWN_FAILURES = {
     "“Lay down your arms and you will be safe,” the colonel told the encircled unit.",
     # 'threatening' without 'no threat' n-grams: the negation is lost in a bag of words
     "“Nothing is threatening the dam,” the regional governor said on Friday.",
-    # too short to outweigh the appeal cue 'told ... to'
-    "“Surrender or be destroyed,” the colonel told the encircled unit.",
 }
 
 

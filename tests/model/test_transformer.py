@@ -28,8 +28,8 @@ def tiny_finetune(all_rows, tmp_path_factory):
     from stance.finetune import export_module, train_module
 
     rows = all_rows[:96]
-    module, history = train_module(rows, rows[:32], epochs=3, batch_size=16, lr=2e-4, head_lr=5e-3,
-                                   layers=1, patience=3, log=lambda m: None)
+    module, history = train_module(rows, rows[:32], epochs=5, batch_size=16, lr=3e-4, head_lr=1e-2,
+                                   layers=1, patience=5, log=lambda m: None)
     folder = export_module(module, tmp_path_factory.mktemp("tiny") / "onnx")
     return module, history, folder, rows
 
@@ -37,8 +37,8 @@ def tiny_finetune(all_rows, tmp_path_factory):
 @pytest.mark.slow
 def test_training_loss_goes_down(tiny_finetune):
     _, history, _, _ = tiny_finetune
-    assert len(history) == 3
-    assert history[-1]["loss"] < 0.8 * history[0]["loss"]
+    assert len(history) == 5
+    assert history[-1]["loss"] < 0.7 * history[0]["loss"]
     assert all("dev_macro_f1" in h for h in history)
 
 
