@@ -134,7 +134,6 @@ def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: in
                  class_weight: bool = True, layers: int | None = None, log=print) -> tuple[object, list[dict]]:
     """Fine-tune and return (best module, per-epoch history of loss and dev macro-F1)."""
     import torch
-
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

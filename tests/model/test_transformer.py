@@ -70,7 +70,8 @@ def test_exported_model_scores_without_torch(tiny_finetune, tmp_path):
             "out = p.predict(['The army said it downed 12 drones.', 'Talks resumed.']); "
             "assert len(out) == 2 and abs(sum(out[0]['stance_proba'].values()) - 1) < 1e-6; "
             "assert 'torch' not in sys.modules, 'torch was imported'; print('ok')")
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m")], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m")], capture_output=True, text=True,
+                            check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "ok"
 
