@@ -110,10 +110,14 @@ def check_output(out: str | Path, force: bool = False) -> Path:
 
 
 def score_articles(inputs: list[str | Path], out: str | Path, predictor, force: bool = False,
-                   progress: bool | None = None, log=sys.stderr) -> ScoreReport:
-    """Score every article under ``inputs`` into ``out``; return counts and the skipped files."""
+                   progress: bool | None = None, log=None) -> ScoreReport:
+    """Score every article under ``inputs`` into ``out``; return counts and the skipped files.
+
+    Skipped files and the progress bar (on a terminal only) go to ``log`` (default: stderr).
+    """
     from tqdm import tqdm
 
+    log = log or sys.stderr
     out = check_output(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(out)

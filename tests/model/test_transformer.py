@@ -87,3 +87,18 @@ def test_int8_model_stays_close_to_fp32(tiny_finetune):
     a, b = fp32.predict_proba(texts)["stance"], int8.predict_proba(texts)["stance"]
     assert np.abs(a - b).max() < 0.1
     assert (a.argmax(1) == b.argmax(1)).mean() >= 0.9
+
+
+@pytest.mark.slow
+def test_embed_family_round_trip(all_rows, tmp_path):
+    from stance.models import build_model, load_model_dir, save_model_dir
+    from stance.schema import HEADS
+
+    rows = all_rows[:120]
+    model = build_model("embed", {"C": 1.0}).fit([r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS})
+    texts = [r["text"] for r in all_rows[200:210]]
+    save_model_dir(model, tmp_path / "embed")
+    again = load_model_dir(tmp_path / "embed")
+    np.testing.assert_allclose(again.predict_proba(texts)["stance"], model.predict_proba(texts)["stance"], atol=1e-6)
+    embeddings = again._encode(texts)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)  # L2-normalised
