@@ -94,6 +94,7 @@ def _batches(dataset, batch_size: int, shuffle: bool, rng: random.Random):
                 mask[row, : lengths[i]] = 1
             labels = {h: torch.tensor([dataset[i][h] for i in batch]) for h in HEADS}
             labels["weight"] = torch.tensor([dataset[i]["weight"] for i in batch], dtype=torch.float32)
+            labels["index"] = batch
             yield ids, mask, labels
 
 
@@ -101,22 +102,11 @@ def predict_logits(module, dataset, batch_size: int = 64) -> dict[str, np.ndarra
     import torch
 
     module.eval()
-    out = {h: [] for h in HEADS}
+    result = {h: np.zeros((len(dataset), len(labels)), dtype=np.float32) for h, labels in HEADS.items()}
     with torch.no_grad():
-        for ids, mask, _ in _batches(dataset, batch_size, shuffle=False, rng=random.Random(0)):
+        for ids, mask, labels in _batches(dataset, batch_size, shuffle=False, rng=random.Random(0)):
             for h, logits in zip(HEADS, module(ids, mask)):
-                out[h].append(logits.numpy())
-    # _batches sorts within windows: restore dataset order
-    order = []
-    lengths = [len(ids) for ids in dataset["input_ids"]]
-    window = batch_size * 20
-    for start in range(0, len(dataset), window):
-        order.extend(sorted(range(start, min(start + window, len(dataset))), key=lambda i: lengths[i]))
-    result = {}
-    for h in HEADS:
-        stacked = np.concatenate(out[h]) if out[h] else np.zeros((0, len(HEADS[h])))
-        result[h] = np.empty_like(stacked)
-        result[h][order] = stacked
+                result[h][labels["index"]] = logits.numpy()  # batches are length-sorted: put rows back
     return result
 
 
