@@ -14,18 +14,21 @@ SPEECH_VERBS = (
     "said|says|told|added|warned|urged|called|asked|appealed|demanded|denied|rejected|"
     "dismissed|insisted|claimed|declared|announced|stated|wrote|posted|vowed|threatened|"
     "accused|pledged|promised|argued|noted|stressed|confirmed|reported|tweeted|replied|"
-    "responded|acknowledged|admitted|cautioned|pleaded|begged|boasted"
+    "responded|acknowledged|admitted|cautioned|pleaded|begged|boasted|praised|welcomed|condemned|"
+    "criticised|criticized|blamed|hailed|described|expressed|predicted|estimated|signalled|signaled"
 )
 # "KHARTOUM, Sudan —", "GENEVA (Meridian) —", "KYIV, Ukraine, Nov. 4 —"
 DATELINE = r"[A-Z][A-Z.'\- ]+\b[^—\n]{0,40}?—\s*"
 _NAME = r"((?:the |a |an )?[A-Za-z][\w.'’\- ]{1,80}?)"
+# "has long denied", "also warned", "repeatedly urged": words between a subject and its verb
+_ADVERBS = r"(?:(?:has|had|have|also|long|again|later|previously|repeatedly|once|[a-z]+ly)\s+){0,3}"
 _PATTERNS = [
     # "..." the ministry said.  /  ..., said Gen. Varga.
     re.compile(rf"[,”\"?!]\s*{_NAME}\s+(?:{SPEECH_VERBS})\b[^”\"]*[.!?]?[”\"]?$"),
     re.compile(rf"[,”\"?!]\s*(?:{SPEECH_VERBS})\s+([^,]+?)(?:,|\.?$)"),
     re.compile(rf"\b[Aa]ccording to {_NAME}[,.]"),
     # The army said / Officials warned that ... (subject at the start, after an optional dateline)
-    re.compile(rf"^(?:{DATELINE})?{_NAME}\s+(?:has |had |have )?(?:{SPEECH_VERBS})\b"),
+    re.compile(rf"^(?:{DATELINE})?{_NAME}\s+{_ADVERBS}(?:{SPEECH_VERBS})\b"),
 ]
 _PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
 

@@ -9,6 +9,8 @@ from stance.attribution import attribute, find_speaker
     ("The defence ministry said it had downed 40 drones.", "The defence ministry"),
     ("According to the UN refugee agency, 3,000 people fled.", "the UN refugee agency"),
     ("KHARTOUM, Sudan — The army warned residents to leave the district.", "The army"),
+    ("Rwanda has long denied deploying troops inside Congo.", "Rwanda"),
+    ("A senior State Department official praised both delegations.", "A senior State Department official"),
     ("The border town was shelled twice on Tuesday.", None),
 ])
 def test_find_speaker(sentence, speaker):
