@@ -152,8 +152,11 @@ def load_model(uri: str):
         return load_model_dir(_model_dir_from_pyfunc(path)), version
     use_tracking()
     version = _resolve_version(uri)
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tempfile.mkdtemp()))
-    return load_model_dir(_model_dir_from_pyfunc(local)), version
+    download = tempfile.TemporaryDirectory(prefix="stance-download-")
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=download.name))
+    model = load_model_dir(_model_dir_from_pyfunc(local))
+    model.download_ = download  # the files live as long as the model, then are removed
+    return model, version
 
 
 def export(uri: str, out: Path, force: bool = False) -> Path:
