@@ -17,7 +17,6 @@ import numpy as np
 from .models import Family
 from .schema import HEADS
 
-_W = r"(?:\w+\s+){0,3}"  # up to three words in between
 STANCE_CUES = {
     "threat": [
         r"\bwill be (?:destroyed|crushed|sunk|eliminated|wiped out|punished|targeted|annihilated)",
@@ -136,12 +135,15 @@ class ZeroShotModel(Family):
         self._params = {"scale": scale}
 
     def fit(self, texts=None, targets=None, dev=None, sample_weight=None) -> ZeroShotModel:
-        from .encoder import OnnxEncoder, pooled_encoder_onnx
-
-        self.encoder_ = OnnxEncoder(pooled_encoder_onnx())
+        self._open_encoder()
         self.prototypes_ = {h: self.encoder_.run([DESCRIPTIONS[h][label] for label in labels])["embedding"]
                             for h, labels in HEADS.items()}
         return self
+
+    def _open_encoder(self):
+        from .encoder import OnnxEncoder, pooled_encoder_onnx
+
+        self.encoder_ = OnnxEncoder(pooled_encoder_onnx())
 
     def logits(self, texts):
         x = self.encoder_.run(texts)["embedding"]
@@ -152,5 +154,8 @@ class ZeroShotModel(Family):
 
     @classmethod
     def load(cls, path: Path, params: dict) -> ZeroShotModel:
-        model = cls(**params).fit()
+        model = cls(**params)
+        model._open_encoder()
+        with np.load(path / "prototypes.npz") as saved:
+            model.prototypes_ = {h: saved[h] for h in HEADS}
         return model

@@ -73,21 +73,26 @@ def _json_list(path: Path) -> tuple[list, str]:
     return items, text
 
 
-def _line_of(text: str, index: int) -> int:
-    """Approximate line of the index-th top-level object of a JSON list (for error messages)."""
-    depth, count = 0, -1
-    for pos, char in enumerate(text):
-        if char == "{":
+def _object_lines(text: str) -> list[int]:
+    """Line where each top-level object of a JSON list starts (for error messages; braces
+    inside strings can shift it, which only makes a message point near the object)."""
+    lines, depth, line = [], 0, 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char == "{":
             if depth == 1:
-                count += 1
-                if count == index:
-                    return text.count("\n", 0, pos) + 1
+                lines.append(line)
             depth += 1
         elif char == "}":
             depth -= 1
         elif char == "[" and depth == 0:
             depth = 1
-    return 1
+    return lines
+
+
+def _line_of(lines: list[int], index: int) -> int:
+    return lines[index] if index < len(lines) else 1
 
 
 def read_label_studio(path: Path) -> list[dict]:
@@ -97,9 +102,10 @@ def read_label_studio(path: Path) -> list[dict]:
     so); the task's ``data`` gives ``text`` and optionally ``id``, ``doc_id``, ``speaker``.
     """
     items, text = _json_list(path)
+    starts = _object_lines(text)
     rows = []
     for i, task in enumerate(items):
-        line = _line_of(text, i)
+        line = _line_of(starts, i)
         data = task.get("data") or {}
         row = {"text": data.get("text"), "id": data.get("id") or data.get("sid"), "doc_id": data.get("doc_id"),
                "speaker": data.get("speaker"), "_file": str(path), "_line": line}
@@ -138,9 +144,10 @@ def read_argilla(path: Path) -> list[dict]:
     ``tone`` label questions gives the labels; ``metadata`` may carry ``doc_id`` and ``speaker``.
     """
     items, text = _json_list(path)
+    starts = _object_lines(text)
     rows = []
     for i, record in enumerate(items):
-        line = _line_of(text, i)
+        line = _line_of(starts, i)
         fields = record.get("fields") or record
         meta = record.get("metadata") or {}
         row = {"text": fields.get("text"), "id": record.get("id"), "doc_id": meta.get("doc_id"),

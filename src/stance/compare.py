@@ -32,8 +32,7 @@ def _evaluate_one(source: str, labels: str, tracking: str | None, batch_size: in
     from .predict import Predictor, load
 
     try:
-        rows = data.load_labels(labels)
-        _, test = data.split_by_doc(rows, data.read_test_docs(labels))
+        test = data.load_test_rows(labels)
         texts = [r["text"] for r in test]
         started = time.perf_counter()
         if source in BASELINES:

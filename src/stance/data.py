@@ -206,6 +206,12 @@ def split_by_doc(rows: list[dict], test_docs: set[str]) -> tuple[list[dict], lis
     return train, test
 
 
+def load_test_rows(labels: str | Path = "labels") -> list[dict]:
+    """The frozen test split's rows, loaded as training loads them (conflicts left out)."""
+    rows, _ = load_training_labels(labels)
+    return split_by_doc(rows, read_test_docs(labels))[1]
+
+
 def dev_split(rows: list[dict], fraction: float = 0.15, seed: int = 0) -> tuple[list[dict], list[dict]]:
     """(train, dev) carved by document with a stable hash, so a document never straddles them."""
 

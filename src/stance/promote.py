@@ -16,12 +16,10 @@ from .schema import STANCES
 DEFAULT_GATE = {"tolerance": 0.01, "max_class_drop": 0.05}
 
 
-def evaluate_version(version: str, labels: str = "labels") -> dict:
-    from . import data, evaluate
+def evaluate_version(version: str, test: list[dict]) -> dict:
+    from . import evaluate
     from .predict import load
 
-    rows = data.load_labels(labels)
-    _, test = data.split_by_doc(rows, data.read_test_docs(labels))
     predictor = load(f"models:/stance/{version}")
     return evaluate.evaluate(test, predictor.predict_proba([r["text"] for r in test]))
 
@@ -61,7 +59,10 @@ def promote(labels: str = "labels", force: bool = False) -> dict:
     if champion_v is None or champion_v == challenger_v:
         registry.set_alias("champion", challenger_v)
         return {"promoted": True, "table": "", "reasons": [], "challenger": challenger_v, "champion": champion_v}
-    new, old = evaluate_version(challenger_v, labels), evaluate_version(champion_v, labels)
+    from .data import load_test_rows
+
+    test = load_test_rows(labels)
+    new, old = evaluate_version(challenger_v, test), evaluate_version(champion_v, test)
     passes, reasons = gate(new, old, settings["tolerance"], settings["max_class_drop"])
     table = side_by_side(new, old, (f"champion v{champion_v}", f"challenger v{challenger_v}"))
     promoted = passes or force

@@ -74,29 +74,29 @@ def _read_partial(path: Path, version: str) -> tuple[set[str], list[dict]]:
     return done, [r for r in rows if r["doc_id"] in done]
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a text file atomically (temporary file in the same folder, then rename)."""
+def write_atomically(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically."""
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def write_table(frame: pd.DataFrame, out: Path) -> None:
     """Write a frame atomically in the format named by the file's extension."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if out.suffix == ".jsonl":
-            frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
-        elif out.suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    writers = {".jsonl": lambda tmp: frame.to_json(tmp, orient="records", lines=True, force_ascii=False),
+               ".csv": lambda tmp: frame.to_csv(tmp, index=False),
+               ".parquet": lambda tmp: frame.to_parquet(tmp, index=False)}
+    write_atomically(out, writers[out.suffix])
 
 
 def check_output(out: str | Path, force: bool = False) -> Path:
