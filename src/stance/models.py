@@ -281,7 +281,7 @@ class FinetuneModel(Family):
                                              head_lr=p["head_lr"], batch_size=p["batch_size"],
                                              patience=p["patience"], seed=p["seed"], max_steps=p["max_steps"],
                                              layers=p["layers"])
-        self.folder_ = export_module(module, Path(tempfile.mkdtemp(prefix="stance-finetune-")))
+        self.folder_ = self.work_dir_ = export_module(module, Path(tempfile.mkdtemp(prefix="stance-finetune-")))
         self._open()
         return self
 
@@ -300,6 +300,7 @@ class FinetuneModel(Family):
 
         copy = FinetuneModel(**self._params)
         copy.folder_, copy.model_file_ = self.folder_, "model.int8.onnx"
+        copy.work_dir_ = getattr(self, "work_dir_", None)
         copy.temperature_ = dict(self.temperature_ or {})
         if not (Path(self.folder_) / copy.model_file_).exists():
             quantize(Path(self.folder_) / "model.onnx", Path(self.folder_) / copy.model_file_)

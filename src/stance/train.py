@@ -6,6 +6,7 @@ No CLI parsing here: `train(recipe_path)` is what `stance train` and the tests c
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 import warnings
@@ -74,7 +75,7 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
 
     The dev split is carved from the training split by document (never the test split); it
     drives early stopping and temperature calibration. ``limit`` keeps only the first N
-    training rows (quick checks). Returns run id, version, metrics and the model directory.
+    training rows (quick checks). Returns run id, version, metrics and the logged model's URI.
     """
     import mlflow
 
@@ -166,13 +167,14 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
         mlflow.log_dict(trail, "lineage.json")
         mlflow.log_params({"labels.batches": ",".join(b["file"] for b in trail["batches"])[:6000],
                            "labels.conflicts_left_out": len(conflicts)})
-        model_dir = models.save_model_dir(model, Path(tempfile.mkdtemp(prefix="stance-model-")) / "model")
-        model_uri = registry.log_model(model_dir, texts(test_rows[:2]))
+        with tempfile.TemporaryDirectory(prefix="stance-model-") as tmp:
+            model_uri = registry.log_model(models.save_model_dir(model, Path(tmp) / "model"), texts(test_rows[:2]))
         version = None
         if register:
             version = registry.register(model_uri, run.info.run_id,
                                         tags={"family": recipe["family"], "data_sha256": digest,
                                               "labels.batches": ",".join(f.name for f in files)[:4000],
                                               "promotion": json.dumps(recipe.get("promotion") or {})})
-    return {"run_id": run.info.run_id, "version": version, "metrics": metrics,
-            "model_uri": model_uri, "model_dir": str(model_dir)}
+    if getattr(model, "work_dir_", None):  # the fine-tuned ONNX files now live in the MLflow store
+        shutil.rmtree(model.work_dir_, ignore_errors=True)
+    return {"run_id": run.info.run_id, "version": version, "metrics": metrics, "model_uri": model_uri}
