@@ -3,7 +3,7 @@
 Corpus: every article in labels/articles (174 articles), split into sentences exactly as
 `stance score` does. For each family's newest registered version (or model directories given
 with --model), in a fresh process: load time, sentences/s at batch sizes 1, 32 and 128
-(best of --repeat runs, after a warm-up), peak RSS, and the training wall time logged with
+(best of --repeat runs, default 5, after a warm-up), peak RSS, and the training wall time logged with
 the version's run. Writes a Markdown table to stdout and JSON to --out.
 
     python benchmarks/bench.py --out benchmarks/results.json
@@ -57,7 +57,7 @@ def _measure(source: str, repeat: int, limit_batch1: int, queue) -> None:
     queue.put(result)
 
 
-def measure(source: str, repeat: int = 3, limit_batch1: int = 600) -> dict:
+def measure(source: str, repeat: int = 5, limit_batch1: int = 600) -> dict:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     child = ctx.Process(target=_measure, args=(source, repeat, limit_batch1, queue))
@@ -87,7 +87,7 @@ def newest_versions() -> dict[str, tuple[str, float | None]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--families", nargs="*", help="only these families")
     args = parser.parse_args()
     sources = {f: s for f, s in newest_versions().items()}
