@@ -109,9 +109,9 @@ class TfidfModel(Family):
 
         scikit-learn's `transform` + `predict_proba` spend most of their time in per-n-gram
         Python and input validation. For the default word 1-2-gram analyzer the same numbers
-        come from one regex pass and one hash lookup per batch, vectorised bigram matching
-        and one sparse-dense product for both heads (tests check equality with the
-        scikit-learn path). Any other analyzer keeps the scikit-learn path.
+        come from one regex pass and one dict lookup per batch, bigrams matched as integer
+        pairs, and one weighted sum of both heads' stacked coefficients per sentence (tests
+        check equality with the scikit-learn path). Any other analyzer keeps that path.
         """
         self.fast_ = None
         vec = self.features_.transformer_list[0][1]
@@ -181,8 +181,8 @@ class TfidfModel(Family):
             starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
             scores[rows[starts]] += np.add.reduceat(f["weights"][cols] * value[:, None], starts)
         out = {}
-        for h, (cols, classes) in f["slices"].items():
-            z = scores[:, cols] - scores[:, cols].max(axis=1, keepdims=True)
+        for h, (span, classes) in f["slices"].items():
+            z = scores[:, span] - scores[:, span].max(axis=1, keepdims=True)
             out[h] = align_log_proba(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), classes, h)
         return out
 
