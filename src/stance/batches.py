@@ -245,11 +245,15 @@ def import_batch(source: str | Path, batch: str, labels: str | Path = "labels", 
         keep.append(row)
     for a, b in find_conflicts(keep):
         report.conflicts.append(f"{where(b)}: {b['stance']}/{b['tone']} vs {where(a)}: {a['stance']}/{a['tone']}")
-    stamp = {"source": source.name, "added": date.today().isoformat()}
-    if annotator:
-        stamp["annotator"] = annotator
-    lines = [json.dumps({**{k: v for k, v in r.items() if not k.startswith("_")}, **stamp}, ensure_ascii=False)
-             for r in keep]
+    # a row's own provenance (e.g. source "written") is kept; the import fills in what is missing
+    lines = []
+    for r in keep:
+        record = {k: v for k, v in r.items() if not k.startswith("_")}
+        record["source"] = record.get("source") or source.name
+        record["added"] = record.get("added") or date.today().isoformat()
+        if annotator:
+            record["annotator"] = annotator
+        lines.append(json.dumps(record, ensure_ascii=False))
     if bad:
         rejects = labels / "rejects" / f"{name}.jsonl"
         rejects.parent.mkdir(parents=True, exist_ok=True)

@@ -109,3 +109,16 @@ def test_existing_batch_is_never_replaced(labels, tmp_path):
     shutil.copy(labels / "seed.jsonl", tmp_path / "copy.jsonl")
     with pytest.raises(LabelError, match="batch already exists"):
         import_batch(tmp_path / "copy.jsonl", "seed", labels=labels)
+
+
+def test_import_keeps_a_rows_own_source_and_date(labels, tmp_path):
+    src = tmp_path / "w09.jsonl"
+    rows = [{"doc_id": "w", "text": "Rebels urged residents to leave the town before dusk.", "stance": "appeal",
+             "tone": "alarmed", "speaker": "rebels", "source": "written", "added": "2026-11-01"},
+            {"doc_id": "w", "text": "The ministry said the bridge had reopened to traffic.",
+             "stance": "claim_of_success", "tone": "neutral", "speaker": "the ministry"}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    import_batch(src, "round-2", labels=labels)
+    written = [json.loads(x) for x in (labels / "round-2.jsonl").read_text().splitlines()]
+    assert [(r["source"], r["added"]) for r in written][0] == ("written", "2026-11-01")
+    assert written[1]["source"] == "w09.jsonl" and written[1]["added"] != "2026-11-01"
