@@ -3,7 +3,8 @@
 It looks for the attribution patterns of wire copy ("..., the ministry said.",
 "said Gen. Varga", "according to officials", "The army warned that ...") and lets a
 quotation that runs over several sentences inherit the speaker named at its end.
-It leaves out coreference ("he", "she" stay as written) and nested quotes.
+"He said" / "it added" take the speaker named most recently before them; other coreference
+and nested quotes are left out.
 """
 
 from __future__ import annotations
@@ -20,38 +21,66 @@ SPEECH_VERBS = (
 # "KHARTOUM, Sudan —", "GENEVA (Meridian) —", "KYIV, Ukraine, Nov. 4 —"
 DATELINE = r"[A-Z][A-Z.'\- ]+\b[^—\n]{0,40}?—\s*"
 _NAME = r"((?:the |a |an )?[A-Za-z][\w.'’\- ]{1,80}?)"
+# "the agency's director, Carl Denning," / "A senior lawmaker, Gennady Sorokin,": a name in apposition
+_APPOSED = rf"({_NAME[1:-1]}(?:, [A-Za-z][\w.'’\- ]{{1,60}}?,)?)"
 # "has long denied", "also warned", "repeatedly urged": words between a subject and its verb
 _ADVERBS = r"(?:(?:has|had|have|also|long|again|later|previously|repeatedly|once|[a-z]+ly)\s+){0,3}"
+# verbs that come before their subject in wire copy: "..., said Gen. Varga."
+_INVERTED = "said|says|added|asked|replied|wrote|continued"
 _PATTERNS = [
-    # "..." the ministry said.  /  ..., said Gen. Varga.
-    re.compile(rf"[,”\"?!]\s*{_NAME}\s+(?:{SPEECH_VERBS})\b[^”\"]*[.!?]?[”\"]?$"),
-    re.compile(rf"[,”\"?!]\s*(?:{SPEECH_VERBS})\s+([^,]+?)(?:,|\.?$)"),
+    # "..." the ministry said.  /  ..., the general manager, Carl Denning, said at a news conference.
+    re.compile(rf"[,”\"?!]\s*{_APPOSED}\s+(?:{SPEECH_VERBS})\b[^”\"]*[.!?]?[”\"]?$"),
+    # The army said / Officials warned that ... (subject at the start, after an optional dateline);
+    # tried before the inverted form so that "X, Y, said Kyiv had ..." does not name "Kyiv had ..."
+    re.compile(rf"^(?:{DATELINE})?{_APPOSED}\s+{_ADVERBS}(?:{SPEECH_VERBS})\b"),
+    re.compile(rf"[,”\"?!]\s*(?:{_INVERTED})\s+([^,]+?)(?:,|\.?[”\"]?$)"),
     re.compile(rf"\b[Aa]ccording to {_NAME}[,.]"),
-    # The army said / Officials warned that ... (subject at the start, after an optional dateline)
-    re.compile(rf"^(?:{DATELINE})?{_NAME}\s+{_ADVERBS}(?:{SPEECH_VERBS})\b"),
 ]
-_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
+# "he said", "it added": resolved to the speaker named just before (see `attribute`)
+_PRONOUNS = {"he", "she", "they", "it"}
+_NOT_SPEAKERS = {"we", "i", "you", "there", "this", "that"}
+# a "name" starting with one of these is a clause or an adverbial, not a speaker:
+# ", and warned", "where it said", "said at a news conference", "said on Tuesday"
+_NOT_FIRST = set("and but or nor which who whom where while when as so then that if because though although "
+                 "adding saying at in on to after during before by from with without of for over "
+                 "late early earlier later today yesterday tonight this last next".split())
+
+
+def _speaker_or_pronoun(sentence: str) -> str | None:
+    text = sentence.strip()
+    for pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            # "a woman who asked not to be named": the speaker ends where a relative clause begins
+            name = re.split(r",? (?:who|which|whose) ", match.group(1))[0].strip(" ,")
+            words = name.split()
+            if (not words or words[0].lower() in _NOT_FIRST or words[-1].lower() in _NOT_FIRST
+                    or name.lower() in _NOT_SPEAKERS):
+                continue  # ", and warned", "denied any wrongdoing and said": no subject we can trust
+            if len(words) <= 12:
+                return name
+    return None
 
 
 def find_speaker(sentence: str) -> str | None:
-    """The speaker named in one sentence, or None."""
-    text = sentence.strip()
-    for pattern in _PATTERNS:
-        match = pattern.search(text)
-        if match:
-            name = match.group(1).strip(" ,")
-            if name.lower() not in _PRONOUNS and len(name.split()) <= 10:
-                return name
-    return None
+    """The speaker named in one sentence, or None (a bare pronoun is not a name)."""
+    name = _speaker_or_pronoun(sentence)
+    return None if name is None or name.lower() in _PRONOUNS else name
 
 
 def attribute(sentences: list[str]) -> list[str | None]:
     """Speakers for consecutive sentences of one article.
 
-    A sentence inside an open quotation (opened earlier, not yet closed) takes the speaker
-    named where the quotation ends, or else the one named where it began.
+    "He said", "it added" take the speaker named most recently before them. A sentence inside
+    an open quotation (opened earlier, not yet closed) takes the speaker named where the
+    quotation ends, or else the one named where it began.
     """
-    speakers = [find_speaker(s) for s in sentences]
+    speakers, last = [], None
+    for sentence in sentences:
+        name = _speaker_or_pronoun(sentence)
+        if name is not None and name.lower() in _PRONOUNS:
+            name = last
+        speakers.append(name)
+        last = name or last
     group: list[int] = []
     for i, s in enumerate(sentences):
         opens = s.count("“") + s.count('"') % 2

@@ -12,11 +12,57 @@ from stance.attribution import attribute, find_speaker
     ("Rwanda has long denied deploying troops inside Congo.", "Rwanda"),
     ("A senior State Department official praised both delegations.", "A senior State Department official"),
     ("The border town was shelled twice on Tuesday.", None),
+    # an appositive name, and what follows "said" when it is not a name
+    ("“The water is safe,” the authority’s general manager, Carl Denning, said at a news conference.",
+     "the authority’s general manager, Carl Denning"),
+    ("“Nothing was rigged,” an election spokesman, Zahid Awan, told reporters.", "an election spokesman, Zahid Awan"),
+    ('"We were hit twice," said a nurse, who asked not to be named.', "a nurse"),
+    ("The head of the delegation, Oleksandr Kravets, said Kyiv had proposed a ceasefire.",
+     "The head of the delegation, Oleksandr Kravets"),
+    # clauses that are not subjects: nothing rather than a wrong speaker
+    ("The ship's operator denied any wrongdoing and said the tanker had sailed legally.", "The ship's operator"),
+    ("Tan apologised to customers and said every user would get a refund.", None),
+    ("The council asked for more troops in the desert, where it said launch teams moved freely.",
+     "The council"),
+    ("He said the talks would resume.", None),
 ])
 def test_find_speaker(sentence, speaker):
     assert find_speaker(sentence) == speaker
 
 
+def test_pronoun_speakers_take_the_speaker_named_before():
+    sentences = ["A senior Russian lawmaker, Gennady Sorokin, said deserters would be punished.",
+                 "He added that the offer was a provocation.", "The bridge was closed on Monday.",
+                 "“We will answer,” she said."]
+    assert attribute(sentences) == ["A senior Russian lawmaker, Gennady Sorokin"] * 2 + [None] + \
+        ["A senior Russian lawmaker, Gennady Sorokin"]
+
+
 def test_quotation_over_two_sentences_takes_the_closing_speaker():
     sentences = ["“We will not retreat.", "Every street will be defended,” the commander said.", "Fighting went on."]
     assert attribute(sentences) == ["the commander", "the commander", None]
+
+
+def test_speakers_agree_with_the_labels():
+    """On every labelled statement the finder names the labelled speaker (or contains it, or is
+    contained in it) at least 70% of the time (72.7% on the 3,547 labels of November 2026)."""
+    import re
+    from collections import defaultdict
+    from pathlib import Path
+
+    from stance.data import load_labels
+
+    def norm(name):
+        return re.sub(r"^(the|a|an) ", "", re.sub(r"[^\w ]", "", name.lower())).strip()
+
+    docs = defaultdict(list)
+    for row in load_labels(Path(__file__).resolve().parents[2] / "labels"):
+        docs[row["doc_id"]].append(row)
+    agree = total = 0
+    for rows in docs.values():
+        for row, found in zip(rows, attribute([r["text"] for r in rows])):
+            if row["speaker"]:
+                total += 1
+                gold, found = norm(row["speaker"]), norm(found or "")
+                agree += bool(found) and (gold in found or found in gold)
+    assert agree / total >= 0.70, f"{agree}/{total}"
