@@ -25,6 +25,8 @@ _NAME = r"((?:the |a |an )?[A-Za-z][\w.'’\- ]{1,80}?)"
 _APPOSED = rf"({_NAME[1:-1]}(?:, [A-Za-z][\w.'’\- ]{{1,60}}?,)?)"
 # "has long denied", "also warned", "repeatedly urged": words between a subject and its verb
 _ADVERBS = r"(?:(?:has|had|have|also|long|again|later|previously|repeatedly|once|[a-z]+ly)\s+){0,3}"
+# "In Goma, ", "On Friday, ", "Separately, ": a lead-in before the subject at the start
+_LEAD = r"(?:(?:In|On|At|From|After|Before|During|Late|Earlier|Later|Speaking|Separately|Meanwhile|However|Still|But)\b[^,“”\"]{0,50},\s*)?"
 # verbs that come before their subject in wire copy: "..., said Gen. Varga."
 _INVERTED = "said|says|added|asked|replied|wrote|continued"
 _PATTERNS = [
@@ -32,7 +34,7 @@ _PATTERNS = [
     re.compile(rf"[,”\"?!]\s*{_APPOSED}\s+(?:{SPEECH_VERBS})\b[^”\"]*[.!?]?[”\"]?$"),
     # The army said / Officials warned that ... (subject at the start, after an optional dateline);
     # tried before the inverted form so that "X, Y, said Kyiv had ..." does not name "Kyiv had ..."
-    re.compile(rf"^(?:{DATELINE})?{_APPOSED}\s+{_ADVERBS}(?:{SPEECH_VERBS})\b"),
+    re.compile(rf"^(?:{DATELINE})?{_LEAD}{_APPOSED}\s+{_ADVERBS}(?:{SPEECH_VERBS})\b"),
     re.compile(rf"[,”\"?!]\s*(?:{_INVERTED})\s+([^,]+?)(?:,|\.?[”\"]?$)"),
     re.compile(rf"\b[Aa]ccording to {_NAME}[,.]"),
 ]

@@ -25,6 +25,7 @@ from stance.attribution import attribute, find_speaker
     ("The council asked for more troops in the desert, where it said launch teams moved freely.",
      "The council"),
     ("He said the talks would resume.", None),
+    ("In Goma, an M23 spokesman said the group was not bound by the accord.", "an M23 spokesman"),
 ])
 def test_find_speaker(sentence, speaker):
     assert find_speaker(sentence) == speaker
