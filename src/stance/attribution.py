@@ -55,9 +55,12 @@ def _speaker_or_pronoun(sentence: str) -> str | None:
             # "a woman who asked not to be named": the speaker ends where a relative clause begins
             name = re.split(r",? (?:who|which|whose) ", match.group(1))[0].strip(" ,")
             words = name.split()
-            if (not words or words[0].lower() in _NOT_FIRST or words[-1].lower() in _NOT_FIRST
-                    or name.lower() in _NOT_SPEAKERS):
-                continue  # ", and warned", "denied any wrongdoing and said": no subject we can trust
+            edges = {words[0].lower(), words[-1].lower()} if words else set()
+            if (not words or edges & _NOT_FIRST or name.lower() in _NOT_SPEAKERS or " that " in name
+                    or (len(words) > 1 and edges & (_PRONOUNS | _NOT_SPEAKERS))):
+                # ", and warned", "denied any wrongdoing and said", "some of whom it said",
+                # "said she was afraid", "the agreement that ended the war called for": not a speaker
+                continue
             if len(words) <= 12:
                 return name
     return None

@@ -26,6 +26,10 @@ from stance.attribution import attribute, find_speaker
      "The council"),
     ("He said the talks would resume.", None),
     ("In Goma, an M23 spokesman said the group was not bound by the accord.", "an M23 spokesman"),
+    ("TEHRAN — Iran’s intelligence ministry said it had arrested eight people, some of whom it said were spies.",
+     "Iran’s intelligence ministry"),
+    ("A student, who gave only her first name, Nazanin, said she was afraid to talk on the phone.", None),
+    ("The agreement that ended the war called for displaced people to return home.", None),
 ])
 def test_find_speaker(sentence, speaker):
     assert find_speaker(sentence) == speaker
