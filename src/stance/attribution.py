@@ -41,11 +41,21 @@ _PATTERNS = [
 # "he said", "it added": resolved to the speaker named just before (see `attribute`)
 _PRONOUNS = {"he", "she", "they", "it"}
 _NOT_SPEAKERS = {"we", "i", "you", "there", "this", "that"}
-# a "name" starting with one of these is a clause or an adverbial, not a speaker:
-# ", and warned", "where it said", "said at a news conference", "said on Tuesday"
-_NOT_FIRST = set("and but or nor which who whom where while when as so then that if because though although "
-                 "adding saying at in on to after during before by from with without of for over "
-                 "late early earlier later today yesterday tonight this last next".split())
+# a "name" starting or ending with one of these is a clause or an adverbial, not a speaker:
+# ", and warned", "where it said", "said at a news conference", "denied any wrongdoing and said"
+_CLAUSE_WORDS = set("and but or nor which who whom where while when as so then that if because though although "
+                    "adding saying at in on to after during before by from with without of for over "
+                    "late early earlier later today yesterday tonight this last next".split())
+
+
+def _is_name(name: str) -> bool:
+    """Whether a matched subject reads as a speaker rather than a clause ("some of whom it",
+    "she was afraid", "the agreement that ended the war"); a bare "he"/"it" passes."""
+    words = name.lower().split()
+    if not words or len(words) > 12 or " that " in name or name.lower() in _NOT_SPEAKERS:
+        return False
+    edges = {words[0], words[-1]}
+    return not edges & _CLAUSE_WORDS and (len(words) == 1 or not edges & (_PRONOUNS | _NOT_SPEAKERS))
 
 
 def _speaker_or_pronoun(sentence: str) -> str | None:
@@ -54,14 +64,7 @@ def _speaker_or_pronoun(sentence: str) -> str | None:
         for match in pattern.finditer(text):
             # "a woman who asked not to be named": the speaker ends where a relative clause begins
             name = re.split(r",? (?:who|which|whose) ", match.group(1))[0].strip(" ,")
-            words = name.split()
-            edges = {words[0].lower(), words[-1].lower()} if words else set()
-            if (not words or edges & _NOT_FIRST or name.lower() in _NOT_SPEAKERS or " that " in name
-                    or (len(words) > 1 and edges & (_PRONOUNS | _NOT_SPEAKERS))):
-                # ", and warned", "denied any wrongdoing and said", "some of whom it said",
-                # "said she was afraid", "the agreement that ended the war called for": not a speaker
-                continue
-            if len(words) <= 12:
+            if _is_name(name):
                 return name
     return None
 
