@@ -30,8 +30,16 @@ def all_rows():
 
 
 @pytest.fixture(scope="session")
-def small_labels(tmp_path_factory, all_rows):
-    """A small real slice of labels/: 24 training articles and 6 frozen test articles."""
+def shift_rows():
+    from stance.data import load_genre_shift_rows
+
+    return load_genre_shift_rows(LABELS)
+
+
+@pytest.fixture(scope="session")
+def small_labels(tmp_path_factory, all_rows, shift_rows):
+    """A small real slice of labels/: 24 training articles, 6 frozen test articles and
+    8 genre-shift documents."""
     from stance.data import read_test_docs
 
     test_docs = sorted(read_test_docs(LABELS))[:6]
@@ -46,6 +54,12 @@ def small_labels(tmp_path_factory, all_rows):
                 clean = {k: v for k, v in row.items() if not k.startswith("_")}
                 out.write(json.dumps(clean, ensure_ascii=False) + "\n")
     (folder / "test_docs.txt").write_text("\n".join(test_docs) + "\n")
+    shift_docs = sorted({r["doc_id"] for r in shift_rows})[::10][:8]
+    (folder / "genre_shift").mkdir()
+    with open(folder / "genre_shift" / "slice.jsonl", "w", encoding="utf-8") as out:
+        for row in shift_rows:
+            if row["doc_id"] in shift_docs:
+                out.write(json.dumps({k: v for k, v in row.items() if not k.startswith("_")}, ensure_ascii=False) + "\n")
     return folder
 
 

@@ -5,7 +5,7 @@ import yaml
 from mlflow import MlflowClient
 
 from stance.cli import main
-from stance.compare import COLUMNS
+from stance.compare import COLUMNS, best_version
 
 from .conftest import RECIPES
 
@@ -34,6 +34,20 @@ def test_compare_table_and_promotion_by_evidence(mlflow_store, small_labels, tmp
     champion = client.get_model_version_by_alias("stance", "champion")
     assert str(champion.version) == best
     assert champion.tags["compare.decision"].startswith("champion by evidence: best stance macro-F1")
+    assert "on the genre-shift split" in champion.tags["compare.decision"]
     assert "| stance/1 |" in champion.tags["compare.table"]
     run = client.get_run(champion.tags["compare.run_id"])
     assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"compare.md", "compare.json"}
+
+
+def test_champion_is_chosen_by_the_genre_shift_split_not_the_test_split():
+    """The test split ranks stance/1 first; the genre-shift split (real-feed genres) ranks stance/2."""
+    rows = [{"model": "stance/1", "stance_macro_f1": 0.85, "tone_macro_f1": 0.7,
+             "gs_stance_macro_f1": 0.55, "gs_tone_macro_f1": 0.5},
+            {"model": "stance/2", "stance_macro_f1": 0.78, "tone_macro_f1": 0.6,
+             "gs_stance_macro_f1": 0.74, "gs_tone_macro_f1": 0.55},
+            {"model": "baseline:lexicon", "stance_macro_f1": 0.5, "tone_macro_f1": 0.3,
+             "gs_stance_macro_f1": 0.9, "gs_tone_macro_f1": 0.9}]
+    assert best_version(rows)["model"] == "stance/2"
+    without_shift = [{k: v for k, v in r.items() if not k.startswith("gs_")} for r in rows]
+    assert best_version(without_shift)["model"] == "stance/1"

@@ -35,9 +35,11 @@ def test_train_logs_run_and_registers_champion(trained):
         assert 0 < run.data.metrics[f"{head}_macro_f1"] <= 1
         assert f"{head}_f1_none" in run.data.metrics or f"{head}_f1_neutral" in run.data.metrics
     assert run.data.params["model.C"] == "4.0" and len(run.data.tags["data_sha256"]) == 64
-    assert {i.dataset.name for i in run.inputs.dataset_inputs} == {"labels"}
+    inputs = {i.dataset.name: i.dataset.digest for i in run.inputs.dataset_inputs}
+    assert set(inputs) == {"train", "test", "genre-shift"} and len(set(inputs.values())) == 3
+    assert 0 < run.data.metrics["gs_stance_macro_f1"] <= 1 and 0 < run.data.metrics["gs_tone_macro_f1"] <= 1
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"confusion_stance.png", "confusion_tone.png"} <= artifacts
+    assert {"confusion_stance.png", "confusion_tone.png", "confusion_stance_genre_shift.png"} <= artifacts
 
 
 @pytest.mark.slow

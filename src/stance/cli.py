@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_MODEL = "models:/stance@champion"
-DEFAULT_RECIPE = "training/tfidf.yaml"
+DEFAULT_RECIPE = "training/embed_mpnet.yaml"
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -202,6 +202,13 @@ def cmd_labels_articles(args) -> int:
     return 0
 
 
+def cmd_weights(args) -> int:
+    from .weights import encoder_path
+
+    print(f"{args.encoder}: {encoder_path(args.encoder)}")
+    return 0
+
+
 def cmd_quickstart(args) -> int:
     """The README's main job: train the default model if none is champion, then score the examples."""
     from . import registry
@@ -254,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5001)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("compare", help="evaluate every registered version and the baselines on the test split")
+    p = sub.add_parser("compare", help="evaluate every registered version and the baselines on the "
+                                       "genre-shift and test splits")
     p.add_argument("--labels", default="labels")
     p.add_argument("--promote", action="store_true", help="give `champion` to the best version")
     p.add_argument("--no-baselines", action="store_true", help="skip the lexicon and zero-shot baselines")
@@ -276,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["margin", "entropy"], default="margin")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("weights", help="assemble and check an encoder's pretrained weights; print their folder")
+    p.add_argument("--encoder", choices=["minilm", "mpnet"], default="mpnet", help="default: %(default)s")
+    p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("quickstart", help="train the default model if needed, score examples/articles")
     p.add_argument("--recipe", default=DEFAULT_RECIPE)
@@ -322,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     from .articles import ArticleError
     from .data import LabelError
     from .train import RecipeError
+    from .weights import WeightsError
 
     args = build_parser().parse_args(argv)
     try:
@@ -332,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(err.errors) > 50:
             print(f"error: ... and {len(err.errors) - 50} more", file=sys.stderr)
         return 1
-    except (ArticleError, RecipeError, FileExistsError, FileNotFoundError, ValueError) as err:
+    except (ArticleError, RecipeError, WeightsError, FileExistsError, FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,9 +1,11 @@
-"""`stance compare`: every registered version and the two baselines on the frozen test split.
+"""`stance compare`: every registered version and the two baselines on the genre-shift split
+(``gs_*`` columns: text in the genres real feeds carry) beside the frozen test split.
 
 Each model is evaluated in a fresh subprocess so that load time, throughput and peak memory
 (RSS) are its own. The table is printed, logged to MLflow as an artifact of a `compare` run,
-and with ``promote=True`` the best version (stance macro-F1, then tone macro-F1) gets the
-`champion` alias, with the decision and the table recorded as tags on that version.
+and with ``promote=True`` the best version gets the `champion` alias: best stance macro-F1 on
+the genre-shift split (tone breaks ties), or on the test split when there is no genre-shift
+split. The decision and the table are recorded as tags on that version.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 from .schema import STANCES
 
 BASELINES = ("lexicon", "zeroshot")
-COLUMNS = (["model", "stance_macro_f1", "tone_macro_f1", "hard_stance_macro_f1"]
-           + [f"stance_f1_{s}" for s in STANCES] + ["stance_ece", "tone_ece", "sentences_per_s",
-                                                    "load_s", "peak_rss_mb"])
+SPLIT_COLUMNS = (["stance_macro_f1", "tone_macro_f1", "hard_stance_macro_f1"]
+                 + [f"stance_f1_{s}" for s in STANCES] + ["stance_ece", "tone_ece"])
+COLUMNS = (["model"] + [f"gs_{c}" for c in SPLIT_COLUMNS] + SPLIT_COLUMNS
+           + ["sentences_per_s", "load_s", "peak_rss_mb"])
 
 
 def _evaluate_one(source: str, labels: str, tracking: str | None, batch_size: int, queue) -> None:
@@ -33,6 +36,7 @@ def _evaluate_one(source: str, labels: str, tracking: str | None, batch_size: in
 
     try:
         test = data.load_test_rows(labels)
+        shift = data.load_genre_shift_rows(labels)
         texts = [r["text"] for r in test]
         started = time.perf_counter()
         if source in BASELINES:
@@ -51,6 +55,8 @@ def _evaluate_one(source: str, labels: str, tracking: str | None, batch_size: in
             seconds.append(time.perf_counter() - started)
         speed = len(texts) / min(seconds)
         metrics = evaluate.evaluate(test, proba)
+        if shift:
+            metrics.update(evaluate.evaluate(shift, predictor.predict_proba([r["text"] for r in shift]), prefix="gs_"))
         metrics.update({"sentences_per_s": speed, "load_s": load_s,
                         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
         queue.put(metrics)
@@ -104,12 +110,21 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def selection_split(rows: list[dict]) -> str:
+    """The metric prefix champion selection uses: ``gs_`` (genre-shift) when it was measured."""
+    return "gs_" if any(r.get("gs_stance_macro_f1") is not None for r in rows) else ""
+
+
 def best_version(rows: list[dict]) -> dict | None:
-    """The registered version with the best stance macro-F1 (tone macro-F1 breaks ties)."""
-    candidates = [r for r in rows if r["model"].startswith("stance/") and r.get("stance_macro_f1") is not None]
+    """The registered version with the best stance macro-F1 on the genre-shift split (the test
+    split when there is none); tone macro-F1, then the other split, break ties."""
+    prefix = selection_split(rows)
+    other = "" if prefix else "gs_"
+    candidates = [r for r in rows if r["model"].startswith("stance/") and r.get(f"{prefix}stance_macro_f1") is not None]
     if not candidates:
         return None
-    return max(candidates, key=lambda r: (r["stance_macro_f1"], r["tone_macro_f1"]))
+    return max(candidates, key=lambda r: (r[f"{prefix}stance_macro_f1"], r[f"{prefix}tone_macro_f1"],
+                                          r.get(f"{other}stance_macro_f1") or 0.0))
 
 
 def log_and_promote(rows: list[dict], promote: bool = False) -> dict:
@@ -126,15 +141,18 @@ def log_and_promote(rows: list[dict], promote: bool = False) -> dict:
         mlflow.log_text(table, "compare.md")
         mlflow.log_text(json.dumps(rows, indent=2), "compare.json")
         for row in rows:
-            if row.get("stance_macro_f1") is not None:
-                mlflow.log_metric(f"{row['model'].replace(':', '_').replace('/', '_')}_stance_macro_f1",
-                                  row["stance_macro_f1"])
+            name = row["model"].replace(":", "_").replace("/", "_")
+            for key in ("gs_stance_macro_f1", "gs_tone_macro_f1", "stance_macro_f1", "tone_macro_f1"):
+                if row.get(key) is not None:
+                    mlflow.log_metric(f"{name}_{key}", row[key])
     if promote and best:
         version = best["model"].split("/", 1)[1]
         previous = registry.alias_version("champion")
+        prefix = selection_split(rows)
+        split = "genre-shift split" if prefix else "test split"
         decision = {"version": version, "previous": previous, "run_id": run.info.run_id,
-                    "reason": f"best stance macro-F1 {best['stance_macro_f1']:.4f} on the test split "
-                              f"(tone macro-F1 {best['tone_macro_f1']:.4f} breaks ties)"}
+                    "reason": f"best stance macro-F1 {best[prefix + 'stance_macro_f1']:.4f} on the {split} "
+                              f"(tone macro-F1 {best[prefix + 'tone_macro_f1']:.4f} breaks ties)"}
         if previous and previous != version:
             registry.set_alias("previous", previous)
         registry.set_alias("champion", version)

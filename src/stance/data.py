@@ -15,6 +15,7 @@ from pathlib import Path
 from .schema import HEADS, REQUIRED_FIELDS
 
 TEST_DOCS_FILE = "test_docs.txt"
+GENRE_SHIFT_DIR = "genre_shift"  # evaluation only: never read by `label_files`, never trained on
 
 
 class LabelError(ValueError):
@@ -204,6 +205,25 @@ def split_by_doc(rows: list[dict], test_docs: set[str]) -> tuple[list[dict], lis
     test_texts = {normalise_text(r["text"]) for r in test}
     train = [r for r in rows if r["doc_id"] not in test_docs and normalise_text(r["text"]) not in test_texts]
     return train, test
+
+
+def load_genre_shift_rows(labels: str | Path = "labels") -> list[dict]:
+    """The genre-shift split (``labels/genre_shift/*.jsonl``): sentences in the genres real
+    feeds carry, by writers who wrote no training data. Empty if the folder is absent."""
+    folder = Path(labels) if Path(labels).is_dir() else Path(labels).parent
+    rows, errors = [], []
+    for file in sorted((folder / GENRE_SHIFT_DIR).glob("*.jsonl")):
+        file_rows, file_errors = read_jsonl(file)
+        rows.extend(file_rows)
+        errors.extend(file_errors)
+    validate_rows(rows, errors)
+    return rows
+
+
+def drop_texts(rows: list[dict], held_out: list[dict]) -> list[dict]:
+    """``rows`` without any whose normalised text is also in ``held_out`` (no evaluation leaks)."""
+    texts = {normalise_text(r["text"]) for r in held_out}
+    return [r for r in rows if normalise_text(r["text"]) not in texts]
 
 
 def load_test_rows(labels: str | Path = "labels") -> list[dict]:

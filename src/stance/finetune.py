@@ -1,4 +1,4 @@
-"""Fine-tune MiniLM with two classification heads (stance, tone) on CPU; export to ONNX.
+"""Fine-tune a sentence encoder (MiniLM or mpnet) with two classification heads (stance, tone) on CPU; export to ONNX.
 
 Torch and transformers are needed here only: the exported ONNX graph is what scoring runs.
 One shared encoder, mean pooling, a linear head per label set; the summed cross-entropy of the
@@ -28,8 +28,9 @@ def _set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_module(n_labels: dict[str, int], dropout: float = 0.1, layers: int | None = None):
-    """MiniLM encoder + one linear head per label set; forward returns one logits tensor per head.
+def build_module(n_labels: dict[str, int], dropout: float = 0.1, layers: int | None = None,
+                 encoder: str = "minilm"):
+    """A pretrained encoder + one linear head per label set; forward returns one logits tensor per head.
 
     ``layers`` keeps only the first N transformer layers (fewer layers: proportionally faster
     training and inference, at some cost in accuracy that fine-tuning partly recovers).
@@ -40,7 +41,7 @@ def build_module(n_labels: dict[str, int], dropout: float = 0.1, layers: int | N
     class MultiHead(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base_model_path()))
+            self.encoder = AutoModel.from_pretrained(str(base_model_path(encoder)))
             if layers and layers < len(self.encoder.encoder.layer):
                 self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
                 self.encoder.config.num_hidden_layers = layers
@@ -56,7 +57,7 @@ def build_module(n_labels: dict[str, int], dropout: float = 0.1, layers: int | N
     return MultiHead()
 
 
-def tokenize_dataset(rows: list[dict], max_length: int = MAX_LENGTH):
+def tokenize_dataset(rows: list[dict], max_length: int = MAX_LENGTH, encoder: str = "minilm"):
     """A `datasets.Dataset` of token ids and label indices, tokenised with `datasets.map`."""
     import datasets
     from transformers import AutoTokenizer
@@ -64,11 +65,13 @@ def tokenize_dataset(rows: list[dict], max_length: int = MAX_LENGTH):
     from .data import to_dataset
 
     datasets.disable_progress_bars()
-    tokenizer = AutoTokenizer.from_pretrained(str(base_model_path()))
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model_path(encoder)))
     dataset = to_dataset(rows)
     dataset = dataset.map(lambda batch: tokenizer(batch["text"], truncation=True, max_length=max_length),
                           batched=True, remove_columns=["id", "doc_id", "speaker", "hard"])
-    return dataset.add_column("weight", [float(r.get("weight", 1.0)) for r in rows])
+    dataset = dataset.add_column("weight", [float(r.get("weight", 1.0)) for r in rows])
+    dataset.pad_id = tokenizer.pad_token_id or 0  # mpnet pads with 1: its position ids skip the pad id
+    return dataset
 
 
 def _batches(dataset, batch_size: int, shuffle: bool, rng: random.Random):
@@ -87,7 +90,7 @@ def _batches(dataset, batch_size: int, shuffle: bool, rng: random.Random):
             rng.shuffle(batches)
         for batch in batches:
             width = max(lengths[i] for i in batch)
-            ids = torch.zeros((len(batch), width), dtype=torch.long)
+            ids = torch.full((len(batch), width), getattr(dataset, "pad_id", 0), dtype=torch.long)
             mask = torch.zeros((len(batch), width), dtype=torch.long)
             for row, i in enumerate(batch):
                 ids[row, : lengths[i]] = torch.tensor(dataset[i]["input_ids"])
@@ -121,7 +124,7 @@ def _macro_f1(dataset, logits) -> float:
 def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: int = 6, lr: float = 5e-5,
                  head_lr: float = 1e-3, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, patience: int = 2, seed: int = 13, max_steps: int | None = None,
-                 class_weight: bool = True, layers: int | None = None, log=print) -> tuple[object, list[dict]]:
+                 class_weight: bool = True, layers: int | None = None, encoder: str = "minilm", log=print) -> tuple[object, list[dict]]:
     """Fine-tune and return (best module, per-epoch history of loss and dev macro-F1)."""
     import torch
     from transformers.utils import logging as hf_logging
@@ -130,9 +133,10 @@ def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: in
     torch.set_num_threads(os.cpu_count() or 1)
     _set_seed(seed)
     rng = random.Random(seed)
-    train_set = tokenize_dataset(train_rows)
-    dev_set = tokenize_dataset(dev_rows) if dev_rows else None
-    module = build_module({h: len(v) for h, v in HEADS.items()}, layers=layers)
+    train_set = tokenize_dataset(train_rows, encoder=encoder)
+    dev_set = tokenize_dataset(dev_rows, encoder=encoder) if dev_rows else None
+    module = build_module({h: len(v) for h, v in HEADS.items()}, layers=layers, encoder=encoder)
+    module.encoder_name = encoder
     weights = {}
     for h, labels in HEADS.items():
         counts = np.bincount(train_set[h], minlength=len(labels)).astype(float)
@@ -190,5 +194,6 @@ def export_module(module, folder: Path) -> Path:
     # eager attention traces to a plain graph (SDPA's mask logic warns and bakes in shapes)
     module.encoder.set_attn_implementation("eager")
     export_onnx(module, folder / "model.onnx", [f"{h}_logits" for h in HEADS])
-    shutil.copy(base_model_path() / "tokenizer.json", folder / "tokenizer.json")
+    shutil.copy(base_model_path(getattr(module, "encoder_name", "minilm")) / "tokenizer.json",
+                folder / "tokenizer.json")
     return folder

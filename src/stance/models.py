@@ -209,28 +209,54 @@ class TfidfModel(Family):
 
 
 class EmbedModel(Family):
-    """Frozen all-MiniLM-L6-v2 sentence embeddings (ONNX) with a logistic-regression head per label set."""
+    """Frozen sentence embeddings (MiniLM or mpnet, run by ONNX Runtime) with a head per label set:
+    ``head: logreg`` (logistic regression) or ``head: mlp`` (one hidden layer of ``hidden`` units,
+    L2 penalty ``alpha``, early stopping on a 10% slice of the training rows).
+
+    ``C`` is one inverse regularisation strength or one per head (``{"stance": 1, "tone": 0.5}``).
+    While fitting, embeddings go through the on-disk cache, so a retrain encodes only new text.
+    """
 
     family = "embed"
 
-    def __init__(self, C=2.0, class_weight="balanced", max_iter=3000, batch_size=32, threads=None):
+    def __init__(self, C=2.0, class_weight="balanced", max_iter=3000, batch_size=32, threads=None,
+                 encoder="minilm", head="logreg", hidden=512, alpha=0.01, seed=13):
+        if head not in ("logreg", "mlp"):
+            raise ValueError(f"embed: unknown head {head!r} (known: logreg, mlp)")
         self._params = {"C": C, "class_weight": class_weight, "max_iter": max_iter,
-                        "batch_size": batch_size, "threads": threads}
+                        "batch_size": batch_size, "threads": threads, "encoder": encoder,
+                        "head": head, "hidden": hidden, "alpha": alpha, "seed": seed}
+        self.cache_key_ = None  # set while training: embeddings come from the cache
 
     def _encode(self, texts):
+        from .encoder import cached_embeddings
+
+        if self.cache_key_:
+            return cached_embeddings(self.encoder_, self.cache_key_, texts, self._params["batch_size"])
         return self.encoder_.run(texts, self._params["batch_size"])["embedding"]
 
-    def fit(self, texts, targets, dev=None, sample_weight=None) -> EmbedModel:
-        from sklearn.linear_model import LogisticRegression
+    def _head_c(self, head):
+        c = self._params["C"]
+        return float(c[head]) if isinstance(c, dict) else float(c)
 
+    def _new_head(self, head):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.neural_network import MLPClassifier
+
+        p = self._params
+        if p["head"] == "mlp":
+            return MLPClassifier((p["hidden"],), alpha=p["alpha"], early_stopping=True,
+                                 random_state=p["seed"], max_iter=300)
+        return LogisticRegression(C=self._head_c(head), class_weight=p["class_weight"], max_iter=p["max_iter"])
+
+    def fit(self, texts, targets, dev=None, sample_weight=None) -> EmbedModel:
         from .encoder import OnnxEncoder, pooled_encoder_onnx
 
-        self.folder_ = pooled_encoder_onnx()
+        self.folder_ = pooled_encoder_onnx(self._params["encoder"])
         self.encoder_ = OnnxEncoder(self.folder_, threads=self._params["threads"])
+        self.cache_key_ = Path(self.folder_).name
         x = self._encode(texts)
-        self.heads_ = {h: LogisticRegression(C=self._params["C"], class_weight=self._params["class_weight"],
-                                             max_iter=self._params["max_iter"]).fit(x, targets[h], sample_weight=sample_weight)
-                       for h in HEADS}
+        self.heads_ = {h: self._new_head(h).fit(x, targets[h], sample_weight=sample_weight) for h in HEADS}
         return self
 
     def logits(self, texts):
@@ -255,13 +281,15 @@ class EmbedModel(Family):
 
 
 class FinetuneModel(Family):
-    """MiniLM fine-tuned with a stance head and a tone head; inference is the exported ONNX graph."""
+    """A sentence encoder (MiniLM or mpnet) fine-tuned with a stance head and a tone head; inference is the exported ONNX graph."""
 
     family = "finetune"
 
     def __init__(self, epochs=6, lr=5e-5, head_lr=1e-3, batch_size=16, patience=2, seed=13,
-                 max_steps=None, quantize="auto", threads=None, inference_batch_size=32, layers=None):
+                 max_steps=None, quantize="auto", threads=None, inference_batch_size=32, layers=None,
+                 encoder="minilm"):
         self._params = {"epochs": epochs, "lr": lr, "head_lr": head_lr, "batch_size": batch_size, "layers": layers,
+                        "encoder": encoder,
                         "patience": patience, "seed": seed, "max_steps": max_steps, "quantize": quantize,
                         "threads": threads, "inference_batch_size": inference_batch_size}
         self.model_file_ = "model.onnx"
@@ -280,7 +308,7 @@ class FinetuneModel(Family):
         module, self.history_ = train_module(rows, dev_rows, epochs=p["epochs"], lr=p["lr"],
                                              head_lr=p["head_lr"], batch_size=p["batch_size"],
                                              patience=p["patience"], seed=p["seed"], max_steps=p["max_steps"],
-                                             layers=p["layers"])
+                                             layers=p["layers"], encoder=p["encoder"])
         self.folder_ = self.work_dir_ = export_module(module, Path(tempfile.mkdtemp(prefix="stance-finetune-")))
         self._open()
         return self

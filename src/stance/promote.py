@@ -1,8 +1,10 @@
 """`stance promote`: move `champion` to `challenger` only if it is at least as good.
 
-Both are evaluated on the same frozen test split. The challenger passes if its stance
-macro-F1 is at least the champion's minus the recipe's ``promotion.tolerance`` and no stance
-class's F1 drops by more than ``promotion.max_class_drop``. The decision and the numbers are
+Both are evaluated on the genre-shift split (text in the genres real feeds carry) and on the
+frozen test split. The gate is applied to the genre-shift split (to the test split only when
+there is none): the challenger passes if its stance macro-F1 is at least the champion's minus
+the recipe's ``promotion.tolerance`` and no stance class's F1 drops by more than
+``promotion.max_class_drop``. The test split is shown beside it. The decision and the numbers are
 recorded as tags on the challenger's version; the old champion keeps the alias `previous`,
 so `stance rollback` undoes a promotion in one command.
 """
@@ -16,29 +18,36 @@ from .schema import STANCES
 DEFAULT_GATE = {"tolerance": 0.01, "max_class_drop": 0.05}
 
 
-def evaluate_version(version: str, test: list[dict]) -> dict:
+def evaluate_version(version: str, test: list[dict], shift: list[dict] | None = None) -> dict:
+    """Metrics of a registered version on the test split and (``gs_*``) the genre-shift split."""
     from . import evaluate
     from .predict import load
 
     predictor = load(f"models:/stance/{version}")
-    return evaluate.evaluate(test, predictor.predict_proba([r["text"] for r in test]))
+    metrics = evaluate.evaluate(test, predictor.predict_proba([r["text"] for r in test]))
+    if shift:
+        metrics.update(evaluate.evaluate(shift, predictor.predict_proba([r["text"] for r in shift]), prefix="gs_"))
+    return metrics
 
 
-def gate(challenger: dict, champion: dict, tolerance: float, max_class_drop: float) -> tuple[bool, list[str]]:
-    """(passes, reasons) for the promotion rule."""
+def gate(challenger: dict, champion: dict, tolerance: float, max_class_drop: float,
+         prefix: str = "") -> tuple[bool, list[str]]:
+    """(passes, reasons) for the promotion rule on the split whose metrics start with ``prefix``."""
+    split = "genre-shift" if prefix == "gs_" else "test"
     reasons = []
-    if challenger["stance_macro_f1"] < champion["stance_macro_f1"] - tolerance:
-        reasons.append(f"stance macro-F1 {challenger['stance_macro_f1']:.4f} < champion "
-                       f"{champion['stance_macro_f1']:.4f} - tolerance {tolerance}")
+    if challenger[f"{prefix}stance_macro_f1"] < champion[f"{prefix}stance_macro_f1"] - tolerance:
+        reasons.append(f"{split} stance macro-F1 {challenger[f'{prefix}stance_macro_f1']:.4f} < champion "
+                       f"{champion[f'{prefix}stance_macro_f1']:.4f} - tolerance {tolerance}")
     for s in STANCES:
-        drop = champion[f"stance_f1_{s}"] - challenger[f"stance_f1_{s}"]
+        drop = champion[f"{prefix}stance_f1_{s}"] - challenger[f"{prefix}stance_f1_{s}"]
         if drop > max_class_drop:
-            reasons.append(f"{s} F1 drops by {drop:.4f} (> {max_class_drop})")
+            reasons.append(f"{split} {s} F1 drops by {drop:.4f} (> {max_class_drop})")
     return not reasons, reasons
 
 
 def side_by_side(challenger: dict, champion: dict, names: tuple[str, str]) -> str:
-    keys = ["stance_macro_f1", "tone_macro_f1", "hard_stance_macro_f1"] + [f"stance_f1_{s}" for s in STANCES]
+    split_keys = ["stance_macro_f1", "tone_macro_f1", "hard_stance_macro_f1"] + [f"stance_f1_{s}" for s in STANCES]
+    keys = [f"gs_{k}" for k in split_keys] + split_keys
     lines = [f"{'metric':<26}{names[0]:>14}{names[1]:>14}{'change':>10}"]
     for k in keys:
         if k in challenger and k in champion:
@@ -59,11 +68,12 @@ def promote(labels: str = "labels", force: bool = False) -> dict:
     if champion_v is None or champion_v == challenger_v:
         registry.set_alias("champion", challenger_v)
         return {"promoted": True, "table": "", "reasons": [], "challenger": challenger_v, "champion": champion_v}
-    from .data import load_test_rows
+    from .data import load_genre_shift_rows, load_test_rows
 
-    test = load_test_rows(labels)
-    new, old = evaluate_version(challenger_v, test), evaluate_version(champion_v, test)
-    passes, reasons = gate(new, old, settings["tolerance"], settings["max_class_drop"])
+    test, shift = load_test_rows(labels), load_genre_shift_rows(labels)
+    new, old = evaluate_version(challenger_v, test, shift), evaluate_version(champion_v, test, shift)
+    prefix = "gs_" if shift else ""
+    passes, reasons = gate(new, old, settings["tolerance"], settings["max_class_drop"], prefix)
     table = side_by_side(new, old, (f"champion v{champion_v}", f"challenger v{challenger_v}"))
     promoted = passes or force
     decision = ("promoted" if passes else "forced" if force else "refused") + (
@@ -71,8 +81,9 @@ def promote(labels: str = "labels", force: bool = False) -> dict:
                                                   f"and no class drops more than {settings['max_class_drop']}")
     registry.set_version_tags(challenger_v, {
         "promote.decision": decision, "promote.against": champion_v, "promote.table": table,
-        "promote.stance_macro_f1": f"{new['stance_macro_f1']:.4f}",
-        "promote.champion_stance_macro_f1": f"{old['stance_macro_f1']:.4f}"})
+        "promote.split": "genre-shift" if prefix else "test",
+        "promote.stance_macro_f1": f"{new[prefix + 'stance_macro_f1']:.4f}",
+        "promote.champion_stance_macro_f1": f"{old[prefix + 'stance_macro_f1']:.4f}"})
     if promoted:
         registry.set_alias("previous", champion_v)
         registry.set_alias("champion", challenger_v)

@@ -1,4 +1,5 @@
-"""Recipe -> fitted model -> test-split metrics -> MLflow run and a registered version.
+"""Recipe -> fitted model -> metrics on the genre-shift and test splits -> MLflow run and a
+registered version.
 
 No CLI parsing here: `train(recipe_path)` is what `stance train` and the tests call.
 """
@@ -52,26 +53,38 @@ def _flat_params(recipe: dict) -> dict:
     return out
 
 
-def _dataset_input(rows: list[dict], files: list[Path], digest: str):
+def _dataset_input(rows: list[dict], name: str):
+    """An MLflow dataset of ``rows`` with its own name and a digest of its own content."""
+    import hashlib
+
     import mlflow
     import pandas as pd
 
     frame = pd.DataFrame([{k: r.get(k) for k in ("id", "doc_id", "text", "stance", "tone")} for r in rows])
-    source = ",".join(str(f) for f in files)
-    return mlflow.data.from_pandas(frame, source=source, name="labels", targets="stance", digest=digest[:16])
+    digest = hashlib.sha256(frame.to_json(orient="records").encode()).hexdigest()[:16]
+    source = ",".join(sorted({str(r.get("_file", "")) for r in rows}))
+    return mlflow.data.from_pandas(frame, source=source, name=name, targets="stance", digest=digest)
 
 
-def _throughput(model, texts: list[str], repeat: int = 1) -> float:
-    started = time.perf_counter()
-    for _ in range(repeat):
+def _throughput(model, texts: list[str], limit: int = 256) -> float:
+    """Sentences/s on up to ``limit`` test sentences, with any embedding cache switched off."""
+    texts = texts[:limit]
+    cache_key = getattr(model, "cache_key_", None)
+    if cache_key:
+        model.cache_key_ = None
+    try:
+        started = time.perf_counter()
         model.predict_proba(texts)
-    return repeat * len(texts) / (time.perf_counter() - started)
+        return len(texts) / (time.perf_counter() - started)
+    finally:
+        if cache_key:
+            model.cache_key_ = cache_key
 
 
 def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | None = None,
           register: bool = True, log=print) -> dict:
-    """Train a recipe on the training split, calibrate on dev, evaluate on the frozen test split,
-    log everything to MLflow and register a new version.
+    """Train a recipe on the training split, calibrate on dev, evaluate on the genre-shift split
+    (metrics ``gs_*``) and the frozen test split, log everything to MLflow and register a version.
 
     The dev split is carved from the training split by document (never the test split); it
     drives early stopping and temperature calibration. ``limit`` keeps only the first N
@@ -90,6 +103,8 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     train_rows, test_rows = data.split_by_doc(rows, test_docs)
     if not test_rows:
         raise data.LabelError([f"{labels}: empty test split (list test document ids in {data.TEST_DOCS_FILE})"])
+    shift_rows = data.load_genre_shift_rows(labels)
+    train_rows = data.drop_texts(train_rows, shift_rows)
     fit_rows, dev_rows = data.dev_split(train_rows, settings["dev_fraction"], settings["seed"])
     if limit:
         fit_rows, dev_rows = fit_rows[:limit], dev_rows[: max(limit // 4, 8)]
@@ -125,6 +140,9 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     metrics.update({f"{h}_ece_uncalibrated": raw[f"{h}_ece"] for h in HEADS})
     metrics["train_seconds"] = train_seconds
     metrics["test_sentences_per_second"] = _throughput(model, texts(test_rows))
+    shift_proba = model.predict_proba(texts(shift_rows)) if shift_rows else None
+    if shift_rows:
+        metrics.update(evaluate.evaluate(shift_rows, shift_proba, prefix="gs_"))
 
     # int8 weights: kept only if they cost less than 1 point of stance macro-F1 on the test split
     quantize = (recipe["model"] or {}).get("quantize", "auto")
@@ -141,6 +159,9 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
             log(f"using int8 weights (stance macro-F1 drop {drop:+.4f} < 0.01)")
             model, proba = int8, int8_proba
             metrics.update(int8_metrics)
+            if shift_rows:
+                shift_proba = model.predict_proba(texts(shift_rows))
+                metrics.update(evaluate.evaluate(shift_rows, shift_proba, prefix="gs_"))
         else:
             log(f"keeping fp32 weights (int8 would cost {drop:.4f} stance macro-F1)")
 
@@ -150,11 +171,14 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     with mlflow.start_run(run_name=recipe["name"]) as run:
         mlflow.log_params(_flat_params(recipe))
         mlflow.log_params({"train_rows": len(fit_rows), "dev_rows": len(dev_rows), "test_rows": len(test_rows),
+                           "genre_shift_rows": len(shift_rows),
                            "data_sha256": digest, **{f"train.{k}": v for k, v in settings.items()
                                                      if k not in (recipe.get("train") or {})}})
         mlflow.set_tags({"family": recipe["family"], "data_sha256": digest})
-        mlflow.log_input(_dataset_input(fit_rows, files, digest), context="training")
-        mlflow.log_input(_dataset_input(test_rows, files, digest), context="test")
+        mlflow.log_input(_dataset_input(fit_rows, "train"), context="training")
+        mlflow.log_input(_dataset_input(test_rows, "test"), context="test")
+        if shift_rows:
+            mlflow.log_input(_dataset_input(shift_rows, "genre-shift"), context="evaluation")
         mlflow.log_metrics(metrics)
         for entry in getattr(model, "history_", []):
             mlflow.log_metrics({f"epoch_{k}": v for k, v in entry.items() if k != "epoch"}, step=entry["epoch"])
@@ -162,6 +186,10 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
             fig = evaluate.confusion_figure(head, [r[head] for r in test_rows], proba[head],
                                             title=f"{recipe['name']}: {head} (test split)")
             mlflow.log_figure(fig, f"confusion_{head}.png")
+            if shift_rows:
+                fig = evaluate.confusion_figure(head, [r[head] for r in shift_rows], shift_proba[head],
+                                                title=f"{recipe['name']}: {head} (genre-shift split)")
+                mlflow.log_figure(fig, f"confusion_{head}_genre_shift.png")
         mlflow.log_artifact(recipe["_path"], artifact_path="recipe")
         trail = data.lineage(files, rows, conflicts)
         mlflow.log_dict(trail, "lineage.json")
