@@ -1,10 +1,11 @@
 """Speed and memory of each model family on 2 CPU cores.
 
-Corpus: every article in labels/articles (174 articles), split into sentences exactly as
-`stance score` does. For each family's newest registered version (or model directories given
-with --model), in a fresh process: load time, sentences/s at batch sizes 1, 32 and 128
-(best of --repeat runs, default 5, after a warm-up), peak RSS, and the training wall time logged with
-the version's run. Writes a Markdown table to stdout and JSON to --out.
+Corpus: the articles in labels/articles, split into sentences exactly as `stance score` does
+(the first --sentences of them, default all; mpnet models score ~20 sentences/s, so give them
+a sample). For each recipe's newest registered version, in a fresh process: load time,
+sentences/s at batch sizes 1, 32 and 128 (best of --repeat runs, default 5, after a warm-up),
+peak RSS, and the training wall time logged with the version's run. Writes a Markdown table to
+stdout and JSON to --out.
 
     python benchmarks/bench.py --out benchmarks/results.json
 """
@@ -32,11 +33,11 @@ def corpus(folder: Path = ROOT / "labels" / "articles") -> list[str]:
     return sentences
 
 
-def _measure(source: str, repeat: int, limit_batch1: int, queue) -> None:
+def _measure(source: str, repeat: int, limit_batch1: int, sentences: int | None, queue) -> None:
     from stance.models import build_model
     from stance.predict import Predictor, load
 
-    texts = corpus()
+    texts = corpus()[:sentences]
     started = time.perf_counter()
     if source in ("lexicon", "zeroshot"):
         predictor = Predictor(build_model(source, {}).fit(None, None))
@@ -57,10 +58,10 @@ def _measure(source: str, repeat: int, limit_batch1: int, queue) -> None:
     queue.put(result)
 
 
-def measure(source: str, repeat: int = 5, limit_batch1: int = 600) -> dict:
+def measure(source: str, repeat: int = 5, limit_batch1: int = 600, sentences: int | None = None) -> dict:
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    child = ctx.Process(target=_measure, args=(source, repeat, limit_batch1, queue))
+    child = ctx.Process(target=_measure, args=(source, repeat, limit_batch1, sentences, queue))
     child.start()
     result = queue.get()
     child.join()
@@ -68,7 +69,7 @@ def measure(source: str, repeat: int = 5, limit_batch1: int = 600) -> dict:
 
 
 def newest_versions() -> dict[str, tuple[str, float | None]]:
-    """family -> (models:/stance/N of its newest version, training seconds of that run)."""
+    """recipe name -> (models:/stance/N of its newest version, training seconds of that run)."""
     from mlflow import MlflowClient
 
     from stance import registry
@@ -77,10 +78,9 @@ def newest_versions() -> dict[str, tuple[str, float | None]]:
     client = MlflowClient()
     found = {}
     for v in registry.list_versions():
-        family = v["tags"].get("family")
-        if family:
-            seconds = client.get_run(v["run_id"]).data.metrics.get("train_seconds")
-            found[family] = (f"models:/stance/{v['version']}", seconds)
+        if v["tags"].get("family"):
+            run = client.get_run(v["run_id"])
+            found[run.info.run_name] = (f"models:/stance/{v['version']}", run.data.metrics.get("train_seconds"))
     return found
 
 
@@ -88,7 +88,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--families", nargs="*", help="only these families")
+    parser.add_argument("--families", nargs="*", help="only these recipes (run names) or baselines")
+    parser.add_argument("--sentences", type=int, help="score only the first N corpus sentences")
+    parser.add_argument("--limit-batch1", type=int, default=600, help="sentences scored one at a time")
     args = parser.parse_args()
     sources = {f: s for f, s in newest_versions().items()}
     sources.update({"lexicon": ("lexicon", None), "zeroshot": ("zeroshot", None)})
@@ -97,9 +99,9 @@ def main() -> None:
         if args.families and family not in args.families:
             continue
         print(f"measuring {family} ({source}) ...", flush=True)
-        rows.append({"family": family, "source": source, "train_s": train_s, **measure(source, args.repeat)})
+        rows.append({"family": family, "source": source, "train_s": train_s, **measure(source, args.repeat, args.limit_batch1, args.sentences)})
     Path(args.out).write_text(json.dumps(rows, indent=2))
-    print("\n| family | source | sentences/s @1 | @32 | @128 | load s | peak RSS MB | train s |")
+    print("\n| recipe | source | sentences/s @1 | @32 | @128 | load s | peak RSS MB | train s |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         train = f"{r['train_s']:.0f}" if r["train_s"] else "—"

@@ -150,7 +150,7 @@ def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: in
     total = min(max_steps or 10**9, steps_per_epoch * epochs)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / max(1, warmup * total)) * max(0.0, (total - s) / total))
-    history, best, best_state, stale, step = [], -1.0, None, 0, 0
+    history, best, best_state, stale, step = [], -float("inf"), None, 0, 0
     for epoch in range(epochs):
         module.train()
         started, running = time.perf_counter(), []

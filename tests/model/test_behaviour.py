@@ -1,8 +1,8 @@
 """Behavioural tests from the codebook's rules (minimum functionality, invariance, direction).
 
-They run against the TF-IDF baseline trained on the real training split. Cases that a
-bag-of-words model is known to get wrong are listed in KNOWN_FAILURES and run as strict
-xfails: if a change makes one pass, the test says so and the entry must go.
+They run against the quick start's default model (frozen mpnet + MLP heads) trained on the
+real training split. Cases it is known to get wrong are listed in KNOWN_FAILURES and run as
+strict xfails: if a change makes one pass, the test says so and the entry must go.
 """
 
 import pytest
@@ -34,8 +34,8 @@ KNOWN_FAILURES = {
 
 
 @pytest.fixture(scope="module")
-def predictor(tfidf_model):
-    return Predictor(tfidf_model)
+def predictor(default_model):
+    return Predictor(default_model)
 
 
 def test_probes_are_not_in_the_labels(all_rows):

@@ -102,3 +102,44 @@ def test_embed_family_round_trip(all_rows, tmp_path):
     np.testing.assert_allclose(again.predict_proba(texts)["stance"], model.predict_proba(texts)["stance"], atol=1e-6)
     embeddings = again._encode(texts)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)  # L2-normalised
+
+
+@pytest.mark.slow
+def test_mpnet_embed_family_round_trip_with_mlp_head(all_rows, tmp_path):
+    from stance.models import build_model, load_model_dir, save_model_dir
+    from stance.schema import HEADS
+
+    rows = all_rows[:150]
+    model = build_model("embed", {"encoder": "mpnet", "head": "mlp", "hidden": 32})
+    model.fit([r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS})
+    texts = [r["text"] for r in all_rows[200:210]]
+    save_model_dir(model, tmp_path / "embed")
+    again = load_model_dir(tmp_path / "embed")
+    assert again.cache_key_ is None  # a loaded model encodes; only training reads the cache
+    np.testing.assert_allclose(again.predict_proba(texts)["stance"], model.predict_proba(texts)["stance"], atol=1e-5)
+    embeddings = again._encode(texts)
+    assert embeddings.shape == (10, 768)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_mpnet_finetune_exports_an_onnx_graph_that_matches_torch(all_rows, tmp_path):
+    import torch
+
+    from stance.encoder import OnnxEncoder
+    from stance.finetune import export_module, tokenize_dataset, train_module
+
+    rows = all_rows[:32]
+    module, history = train_module(rows, None, epochs=1, batch_size=16, layers=1, encoder="mpnet",
+                                   max_steps=2, log=lambda m: None)
+    assert len(history) == 1 and np.isfinite(history[0]["loss"])
+    folder = export_module(module, tmp_path / "onnx")
+    texts = [r["text"] for r in all_rows[40:44]]
+    onnx = OnnxEncoder(folder, "model.onnx").run(texts)["stance_logits"]
+    data = tokenize_dataset([{**r, "text": t} for r, t in zip(all_rows[40:44], texts)], encoder="mpnet")
+    assert data.pad_id == 1  # mpnet's <pad>, which its position ids skip
+    with torch.no_grad():
+        for i in range(len(texts)):
+            ids = torch.tensor([data[i]["input_ids"]])
+            expected = module(ids, torch.ones_like(ids))[0].numpy()[0]
+            np.testing.assert_allclose(onnx[i], expected, atol=1e-3)
