@@ -26,9 +26,8 @@ RULE_CASES = [
     ("ultimatum", "“Surrender or be destroyed,” the colonel told the encircled unit.", "threat", "appeal"),
 ]
 KNOWN_FAILURES = {
-    # a reward clause is still 'you will be ...': bag-of-words reads it as a threat
-    "“Lay down your arms and you will be safe,” the colonel told the encircled unit.",
-    # 'threatening' without 'no threat' n-grams: the negation is lost in a bag of words
+    # 'threatening' with a negation the model does not read: the TF-IDF block and the frozen
+    # embedding both lean on the cue word
     "“Nothing is threatening the dam,” the regional governor said on Friday.",
 }
 
@@ -44,7 +43,7 @@ def test_probes_are_not_in_the_labels(all_rows):
 
 
 @pytest.mark.parametrize("rule,sentence,expected,forbidden", [
-    pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason="known TF-IDF failure"))
+    pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason="known failure of the default model"))
     if case[1] in KNOWN_FAILURES else case
     for case in RULE_CASES
 ], ids=[f"{c[0]}:{c[1][:30]}" for c in RULE_CASES])
