@@ -62,3 +62,24 @@ def test_the_installed_mpnet_parts_are_found_in_order():
     parts = mpnet_part_files()
     assert len(parts) == len(MPNET_PARTS) == 5
     assert [p.name for p in parts] == [f"all-mpnet-base-v2.zip.{i:03d}" for i in range(1, 6)]
+
+
+def test_weights_command_prints_the_checked_folder(capsys):
+    from stance.cli import main
+
+    assert main(["weights", "--encoder", "mpnet"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("mpnet: ") and out.endswith(f"all-mpnet-base-v2-{'eb8d12eec2a0'}")
+
+
+def test_a_corrupt_part_is_a_one_line_error_from_the_command(tmp_path, monkeypatch, capsys):
+    from stance import weights
+    from stance.cli import main
+
+    parts, _ = _split_zip(tmp_path)
+    monkeypatch.setattr(weights, "mpnet_part_files", lambda: parts)  # real files, wrong content
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    assert main(["weights", "--encoder", "mpnet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: all-mpnet-base-v2: the assembled parts have SHA-256")
