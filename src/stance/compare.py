@@ -89,6 +89,8 @@ def compare(labels: str | Path = "labels", baselines: bool = True, log=print) ->
         log(f"evaluating {name} ...")
         result = evaluate_in_subprocess(source, labels)
         row = {"model": name, **{c: result.get(c) for c in COLUMNS[1:]}}
+        # every metric (tone per class, precision and recall too) goes to compare.json
+        row["all_metrics"] = {k: v for k, v in result.items() if k != "error"}
         if version:
             row["family"] = version["tags"].get("family", "")
             row["aliases"] = ",".join(version["aliases"])
