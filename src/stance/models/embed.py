@@ -1,0 +1,114 @@
+"""The embed family: frozen sentence embeddings (MiniLM or mpnet) with optional TF-IDF, a head per label set."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import joblib
+
+from ..schema import HEADS
+from .base import Family, align_log_proba
+
+
+class EmbedModel(Family):
+    """Frozen sentence embeddings (MiniLM or mpnet, run by ONNX Runtime) with a head per label set:
+    ``head: logreg`` (logistic regression) or ``head: mlp`` (one hidden layer of ``hidden`` units,
+    L2 penalty ``alpha``, early stopping on a 10% slice of the training rows).
+
+    ``tfidf_weight`` > 0 appends word n-gram TF-IDF features (scaled by the weight) to the
+    embedding: the embedding carries what a sentence does, the n-grams the exact cue words
+    ("categorically", "terrorists") that tone turns on. ``C`` and ``tfidf_weight`` take one value
+    or one per head (``{"stance": 2, "tone": 3}``). While fitting, embeddings go through the
+    on-disk cache, so a retrain encodes only new text.
+    """
+
+    family = "embed"
+
+    def __init__(self, C=2.0, class_weight="balanced", max_iter=3000, batch_size=32, threads=None,
+                 encoder="minilm", head="logreg", hidden=512, alpha=0.01, seed=13,
+                 tfidf_weight=0.0, tfidf_ngrams=(1, 2), tfidf_min_df=2):
+        if head not in ("logreg", "mlp"):
+            raise ValueError(f"embed: unknown head {head!r} (known: logreg, mlp)")
+        self._params = {"C": C, "class_weight": class_weight, "max_iter": max_iter,
+                        "batch_size": batch_size, "threads": threads, "encoder": encoder,
+                        "head": head, "hidden": hidden, "alpha": alpha, "seed": seed,
+                        "tfidf_weight": tfidf_weight, "tfidf_ngrams": list(tfidf_ngrams),
+                        "tfidf_min_df": tfidf_min_df}
+        self.tfidf_ = None
+        self.cache_key_ = None  # set while training: embeddings come from the cache
+
+    def _encode(self, texts):
+        from ..encoder import cached_embeddings
+
+        if self.cache_key_:
+            return cached_embeddings(self.encoder_, self.cache_key_, texts, self._params["batch_size"])
+        return self.encoder_.run(texts, self._params["batch_size"])["embedding"]
+
+    def _per_head(self, name, head):
+        value = self._params[name]
+        return float(value[head]) if isinstance(value, dict) else float(value)
+
+    def _head_c(self, head):
+        return self._per_head("C", head)
+
+    def _features(self, x, texts, head):
+        """The head's input: the embedding, with weighted TF-IDF n-grams appended if configured."""
+        weight = self._per_head("tfidf_weight", head)
+        if self.tfidf_ is None or weight == 0:
+            return x
+        import scipy.sparse as sp
+
+        return sp.hstack([sp.csr_matrix(x), weight * self.tfidf_.transform(texts)]).tocsr()
+
+    def _new_head(self, head):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.neural_network import MLPClassifier
+
+        p = self._params
+        if p["head"] == "mlp":
+            return MLPClassifier((p["hidden"],), alpha=p["alpha"], early_stopping=True,
+                                 random_state=p["seed"], max_iter=300)
+        return LogisticRegression(C=self._head_c(head), class_weight=p["class_weight"], max_iter=p["max_iter"])
+
+    def fit(self, texts, targets, dev=None, sample_weight=None) -> EmbedModel:
+        from ..encoder import OnnxEncoder, pooled_encoder_onnx
+
+        self.folder_ = pooled_encoder_onnx(self._params["encoder"])
+        self.encoder_ = OnnxEncoder(self.folder_, threads=self._params["threads"])
+        self.cache_key_ = Path(self.folder_).name
+        x = self._encode(texts)
+        self.tfidf_ = None
+        if any(self._per_head("tfidf_weight", h) for h in HEADS):
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            p = self._params
+            self.tfidf_ = TfidfVectorizer(ngram_range=tuple(p["tfidf_ngrams"]), min_df=p["tfidf_min_df"],
+                                          sublinear_tf=True).fit(texts)
+        self.heads_ = {h: self._new_head(h).fit(self._features(x, texts, h), targets[h], sample_weight=sample_weight)
+                       for h in HEADS}
+        return self
+
+    def logits(self, texts):
+        x = self._encode(texts)
+        return {h: align_log_proba(clf.predict_proba(self._features(x, texts, h)), list(clf.classes_), h)
+                for h, clf in self.heads_.items()}
+
+    def save(self, path: Path) -> None:
+        for name in ("encoder.onnx", "tokenizer.json"):
+            if Path(self.folder_) != path:
+                shutil.copy(Path(self.folder_) / name, path / name)
+        joblib.dump(self.heads_, path / "heads.joblib")
+        if self.tfidf_ is not None:
+            joblib.dump(self.tfidf_, path / "tfidf.joblib")
+
+    @classmethod
+    def load(cls, path: Path, params: dict) -> EmbedModel:
+        from ..encoder import OnnxEncoder
+
+        model = cls(**params)
+        model.folder_ = path
+        model.encoder_ = OnnxEncoder(path, threads=params.get("threads"))
+        model.heads_ = joblib.load(path / "heads.joblib")
+        model.tfidf_ = joblib.load(path / "tfidf.joblib") if (path / "tfidf.joblib").exists() else None
+        return model
