@@ -144,6 +144,29 @@ class OnnxEncoder:
         return {name: parts.get(name, np.zeros((0,))) for name in self.outputs}
 
 
+def _encode_with_progress(encoder, texts: list[str], batch_size: int, key: str) -> np.ndarray:
+    """Embeddings of ``texts`` in length-sorted chunks, with a progress bar on a terminal (and one
+    line in logs) when there are many: a cold mpnet cache takes minutes."""
+    import sys
+
+    from tqdm import tqdm
+
+    many = len(texts) >= 512
+    if many:
+        print(f"encoding {len(texts)} sentences with {key.split('-')[0]} (cached afterwards)", file=sys.stderr)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    out = None
+    with tqdm(total=len(texts), unit="sentence", disable=None if many else True) as bar:
+        for start in range(0, len(texts), 512):
+            idx = order[start : start + 512]
+            part = encoder.run([texts[i] for i in idx], batch_size)["embedding"].astype(np.float32)
+            if out is None:
+                out = np.zeros((len(texts), part.shape[1]), dtype=np.float32)
+            out[idx] = part
+            bar.update(len(idx))
+    return out
+
+
 def cached_embeddings(encoder: OnnxEncoder, key: str, texts: list[str], batch_size: int = 32,
                       cache: Path | None = None) -> np.ndarray:
     """``encoder``'s embeddings of ``texts``, reusing those computed before for the same graph.
@@ -166,7 +189,7 @@ def cached_embeddings(encoder: OnnxEncoder, key: str, texts: list[str], batch_si
     wanted = [hashlib.sha1(t.encode("utf-8")).hexdigest().encode() for t in texts]
     missing = sorted({k: t for k, t in zip(wanted, texts) if k not in index}.items())
     if missing:
-        fresh = encoder.run([t for _, t in missing], batch_size)["embedding"].astype(np.float32)
+        fresh = _encode_with_progress(encoder, [t for _, t in missing], batch_size, key)
         known = fresh if known is None else np.concatenate([known, fresh])
         known_keys = np.concatenate([known_keys, np.array([k for k, _ in missing], dtype="S40")])
         index = {k: i for i, k in enumerate(known_keys.tolist())}

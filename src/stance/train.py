@@ -117,6 +117,8 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
         return {h: [r[h] for r in rs] for h in HEADS}
 
     model = models.build_model(recipe["family"], recipe["model"])
+    log(f"training {recipe['name']} on {len(fit_rows)} sentences (dev {len(dev_rows)}, test {len(test_rows)}, "
+        f"genre-shift {len(shift_rows)}) ...")
     started = time.perf_counter()
     # rows written to trip bag-of-words models ("hard") can count more in the loss
     weights = [settings["hard_weight"] if r.get("hard") else 1.0 for r in fit_rows]

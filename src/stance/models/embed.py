@@ -49,9 +49,6 @@ class EmbedModel(Family):
         value = self._params[name]
         return float(value[head]) if isinstance(value, dict) else float(value)
 
-    def _head_c(self, head):
-        return self._per_head("C", head)
-
     def _features(self, x, texts, head):
         """The head's input: the embedding, with weighted TF-IDF n-grams appended if configured."""
         weight = self._per_head("tfidf_weight", head)
@@ -69,7 +66,7 @@ class EmbedModel(Family):
         if p["head"] == "mlp":
             return MLPClassifier((p["hidden"],), alpha=p["alpha"], early_stopping=True,
                                  random_state=p["seed"], max_iter=300)
-        return LogisticRegression(C=self._head_c(head), class_weight=p["class_weight"], max_iter=p["max_iter"])
+        return LogisticRegression(C=self._per_head("C", head), class_weight=p["class_weight"], max_iter=p["max_iter"])
 
     def fit(self, texts, targets, dev=None, sample_weight=None) -> EmbedModel:
         from ..encoder import OnnxEncoder, pooled_encoder_onnx
