@@ -142,9 +142,16 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     metrics.update({f"{h}_ece_uncalibrated": raw[f"{h}_ece"] for h in HEADS})
     metrics["train_seconds"] = train_seconds
     metrics["test_sentences_per_second"] = _throughput(model, texts(test_rows))
-    shift_proba = model.predict_proba(texts(shift_rows)) if shift_rows else None
-    if shift_rows:
-        metrics.update(evaluate.evaluate(shift_rows, shift_proba, prefix="gs_"))
+
+    def score_shift(scorer):
+        """``scorer``'s probabilities on the genre-shift split, its ``gs_*`` metrics recorded."""
+        if not shift_rows:
+            return None
+        shift = scorer.predict_proba(texts(shift_rows))
+        metrics.update(evaluate.evaluate(shift_rows, shift, prefix="gs_"))
+        return shift
+
+    shift_proba = score_shift(model)
 
     # int8 weights: kept only if they cost less than 1 point of stance macro-F1 on the test split
     quantize = (recipe["model"] or {}).get("quantize", "auto")
@@ -161,9 +168,7 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
             log(f"using int8 weights (stance macro-F1 drop {drop:+.4f} < 0.01)")
             model, proba = int8, int8_proba
             metrics.update(int8_metrics)
-            if shift_rows:
-                shift_proba = model.predict_proba(texts(shift_rows))
-                metrics.update(evaluate.evaluate(shift_rows, shift_proba, prefix="gs_"))
+            shift_proba = score_shift(model)
         else:
             log(f"keeping fp32 weights (int8 would cost {drop:.4f} stance macro-F1)")
 
