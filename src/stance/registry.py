@@ -26,6 +26,20 @@ PIP_REQUIREMENTS = ["mlflow", "scikit-learn", "pandas", "numpy", "onnxruntime", 
                     "sentencex", "pyyaml"]
 
 
+def pinned_requirements() -> list[str]:
+    """PIP_REQUIREMENTS pinned to the versions installed here, so a fresh environment built
+    from the model's requirements.txt predicts with the same libraries it was logged with."""
+    from importlib import metadata
+
+    pinned = []
+    for name in PIP_REQUIREMENTS:
+        try:
+            pinned.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pinned.append(name)
+    return pinned
+
+
 def tracking_uri() -> str:
     """MLFLOW_TRACKING_URI, or an embedded SQLite store in the working directory."""
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
@@ -75,7 +89,9 @@ def log_model(model_dir: Path, example_texts: list[str]) -> str:
         artifacts={"model_dir": str(model_dir)},
         signature=signature(),
         input_example=pd.DataFrame({"text": example_texts}),
-        pip_requirements=PIP_REQUIREMENTS,
+        pip_requirements=pinned_requirements(),
+        # the stance package travels with the model: loading needs no `pip install stance`
+        code_paths=[str(Path(__file__).parent)],
     )
     return info.model_uri
 
