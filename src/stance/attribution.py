@@ -58,10 +58,16 @@ def _is_name(name: str) -> bool:
     return not edges & _CLAUSE_WORDS and (len(words) == 1 or not edges & (_PRONOUNS | _NOT_SPEAKERS))
 
 
+# Attribution sits at a sentence's start or end: the patterns anchored there only see this
+# many characters, which keeps the search linear on run-on "sentences" of scraped text.
+_WINDOW = 400
+
+
 def _speaker_or_pronoun(sentence: str) -> str | None:
     text = sentence.strip()
-    for pattern in _PATTERNS:
-        for match in pattern.finditer(text):
+    head, tail = text[:_WINDOW], text[-_WINDOW:]
+    for pattern, window in zip(_PATTERNS, (tail, head, tail, text)):
+        for match in pattern.finditer(window):
             # "a woman who asked not to be named": the speaker ends where a relative clause begins
             name = re.split(r",? (?:who|which|whose) ", match.group(1))[0].strip(" ,")
             if _is_name(name):
@@ -82,13 +88,22 @@ def attribute(sentences: list[str]) -> list[str | None]:
     an open quotation (opened earlier, not yet closed) takes the speaker named where the
     quotation ends, or else the one named where it began.
     """
+    return attribute_with_quotes(sentences)[0]
+
+
+def attribute_with_quotes(sentences: list[str]) -> tuple[list[str | None], list[str]]:
+    """Speakers (as `attribute`) and how each sentence quotes: ``direct`` (inside quotation
+    marks), ``reported`` ("X said that ...", "according to X") or ``none``."""
     speakers, last = [], None
+    quotes = ["direct" if any(q in s for q in "“”\"") else "none" for s in sentences]
     for sentence in sentences:
         name = _speaker_or_pronoun(sentence)
         if name is not None and name.lower() in _PRONOUNS:
             name = last
         speakers.append(name)
         last = name or last
+        if name is not None and quotes[len(speakers) - 1] == "none":
+            quotes[len(speakers) - 1] = "reported"
     group: list[int] = []
     for i, s in enumerate(sentences):
         opens = s.count("“") + s.count('"') % 2
@@ -100,5 +115,6 @@ def attribute(sentences: list[str]) -> list[str | None]:
                 name = next((speakers[j] for j in reversed(group) if speakers[j]), None)
                 for j in group:
                     speakers[j] = speakers[j] or name
+                    quotes[j] = "direct"
                 group = []
-    return speakers
+    return speakers, quotes

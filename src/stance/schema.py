@@ -25,9 +25,10 @@ PREDICTION_COLUMNS = (
     + proba_columns("stance")
     + proba_columns("tone")
 )
-# One row per sentence in every scored output (jsonl, csv, parquet).
+# One row per sentence in every scored output (jsonl, csv, parquet); `quote` is direct,
+# reported or none. The input's own fields (date, source, url, ...) follow as extra columns.
 SCORE_COLUMNS = (
-    ["doc_id", "sentence_index", "start", "end", "text", "speaker"]
+    ["doc_id", "sentence_index", "start", "end", "text", "speaker", "quote"]
     + PREDICTION_COLUMNS
     + ["model_version"]
 )

@@ -1,11 +1,10 @@
-import json
-
 import pandas as pd
 import pytest
 
 from stance.predict import Predictor
 from stance.schema import SCORE_COLUMNS
-from stance.score import partial_path, score_articles
+from stance.outputs import read_parts, work_dir
+from stance.score import score_articles
 
 
 class StopAfter:
@@ -14,11 +13,11 @@ class StopAfter:
     def __init__(self, predictor, documents):
         self.inner, self.left, self.version = predictor, documents, predictor.version
 
-    def predict_frame(self, texts):
+    def predict_proba(self, texts):
         if self.left == 0:
             raise KeyboardInterrupt
         self.left -= 1
-        return self.inner.predict_frame(texts)
+        return self.inner.predict_proba(texts)
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
@@ -32,7 +31,7 @@ def test_score_writes_one_row_per_sentence(tmp_path, articles_dir, tfidf_model, 
     assert set(frame["model_version"]) == {"stance/7"}
     first = frame[frame["sentence_index"] == 0].iloc[0]
     assert first["start"] == 0 and first["end"] == len(first["text"])
-    assert not partial_path(out).exists()
+    assert not work_dir(out).exists() and not out.with_name(f".{out.name}.lock").exists()
 
 
 def test_bad_files_are_skipped_and_named(tmp_path, articles_dir, tfidf_model):
@@ -59,10 +58,10 @@ def test_never_overwrites_without_force(tmp_path, articles_dir, tfidf_model):
 def test_interrupted_run_resumes_without_losing_or_repeating(tmp_path, articles_dir, tfidf_model):
     predictor = Predictor(tfidf_model)
     out = tmp_path / "scores.jsonl"
-    with pytest.raises(KeyboardInterrupt):
-        score_articles([articles_dir], out, StopAfter(predictor, 2))
+    with pytest.raises(KeyboardInterrupt):  # one article per batch: two batches finish
+        score_articles([articles_dir], out, StopAfter(predictor, 2), batch_sentences=1)
     assert not out.exists()
-    finished = {json.loads(x).get("_done") for x in partial_path(out).read_text().splitlines()} - {None}
+    finished, _ = read_parts(work_dir(out), predictor.version)
     assert len(finished) == 2
     report = score_articles([articles_dir], out, predictor)
     assert report.resumed == 2
