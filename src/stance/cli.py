@@ -171,6 +171,25 @@ def cmd_labels_audit(args) -> int:
     return 0
 
 
+def cmd_summarise(args) -> int:
+    from .summaries import summarise
+
+    paths = summarise(args.scores, args.out_dir, fmt=args.format, period=args.period, force=args.force)
+    for name, path in paths.items():
+        print(f"{name} -> {path}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import build_report
+
+    result = build_report(args.scores, args.out, articles=args.articles, per_page=args.per_page,
+                          force=args.force)
+    print(f"report of {result['articles']} articles, {result['sentences']} sentences "
+          f"({result['bytes'] / 1e6:.1f} MB) -> {args.out}")
+    return 0
+
+
 def cmd_suggest(args) -> int:
     from .suggest import suggest
 
@@ -275,6 +294,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rollback", help="give champion back to the previous version")
     p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("summarise", help="per-article and per-actor tables from a scored file")
+    p.add_argument("scores", help="output of stance score (.jsonl/.csv/.parquet)")
+    p.add_argument("--out-dir", required=True, help="folder for articles, actors and actors_by_PERIOD tables")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv", help="default: %(default)s")
+    p.add_argument("--period", choices=["month", "week"], default="month",
+                   help="time buckets when the rows carry a date (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="overwrite existing tables")
+    p.set_defaults(func=cmd_summarise)
+
+    p = sub.add_parser("report", help="one self-contained HTML page: highlighted articles, actors, charts")
+    p.add_argument("scores", help="output of stance score (.jsonl/.csv/.parquet)")
+    p.add_argument("--out", required=True, help="e.g. report.html")
+    p.add_argument("--articles", help="the scored articles (files or folders) to show their own text; "
+                                      "default: rebuilt from the scored sentences")
+    p.add_argument("--per-page", type=int, default=50, help="articles per page (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing report")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("suggest", help="pick the sentences most worth labelling from a scored file")
     p.add_argument("--scores", required=True, help="output of stance score (.jsonl/.csv/.parquet)")

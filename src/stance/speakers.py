@@ -174,6 +174,15 @@ def _words(name: str) -> set[str]:
     return {_ABBREVIATIONS.get(w, w) for w in words} | set((speaker_key(name) or "").split())
 
 
+def is_generic(name: str | None) -> bool:
+    """Whether a speaker is a bare description that names no one: "the company", "a ministry
+    spokesman", "The Prime Minister" (one per article; not the same actor across articles)."""
+    words = _plain(clean(name) or "").split()
+    if len(words) < 2 or words[0].lower() not in _ARTICLES:
+        return False
+    return all(w[:1].islower() or _is_title(w) for w in words[1:])
+
+
 def _generic(name: str) -> set[str] | None:
     """The words of a generic mention ("the ministry", "the Saudi adviser"), or None."""
     words = _plain(name).split()
