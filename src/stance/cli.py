@@ -31,7 +31,21 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _score_spark(args) -> int:
+    from .score import summarise
+    from .spark import score_spark
+
+    report = score_spark(args.inputs, args.out, args.model, master=args.master, force=args.force,
+                         batch_size=args.batch_size)
+    print(f"scored {report.documents} articles, {report.sentences} sentences on Spark -> {args.out}")
+    if args.summary:
+        print(summarise(args.out))
+    return 2 if report.skipped else 0
+
+
 def cmd_score(args) -> int:
+    if args.engine == "spark":
+        return _score_spark(args)
     from .predict import load
     from .score import check_output, score_articles, summarise
 
@@ -266,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--summary", action="store_true", help="print sentences per stance and tone")
+    p.add_argument("--engine", choices=["local", "spark"], default="local",
+                   help="spark: score on Spark, writing a Parquet folder (default: %(default)s)")
+    p.add_argument("--master", help="Spark master URL for --engine spark (default: spark-submit's, "
+                                    "else local[*])")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("export", help="write a registered model to a directory for offline use")
