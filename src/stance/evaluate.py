@@ -82,3 +82,44 @@ def confusion_figure(head: str, y_true: list[str], proba: np.ndarray, title: str
     ax.set_title(title or f"{head} confusion matrix")
     fig.tight_layout()
     return fig
+
+
+def reliability_figure(head: str, splits: dict[str, tuple[list[str], np.ndarray]], title: str = ""):
+    """A reliability diagram of the head's top-label confidence, one curve per split
+    (``name -> (true labels, probabilities)``): accuracy against confidence in 10 bins."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.calibration import calibration_curve
+
+    labels = list(HEADS[head])
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", label="perfectly calibrated")
+    for name, (y_true, proba) in splits.items():
+        correct = proba.argmax(axis=1) == np.array([labels.index(y) for y in y_true])
+        accuracy, confidence = calibration_curve(correct, proba.max(axis=1), n_bins=10, strategy="uniform")
+        ece = expected_calibration_error(np.array([labels.index(y) for y in y_true]), proba)
+        ax.plot(confidence, accuracy, marker="o", label=f"{name} (ECE {ece:.3f}, n={len(y_true)})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (top-label probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title or f"{head} reliability")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def misclassified(rows: list[dict], proba: dict[str, np.ndarray], split: str) -> list[dict]:
+    """The rows some head got wrong: text, true and predicted label and confidence per head."""
+    out = []
+    for i, row in enumerate(rows):
+        predicted = {h: HEADS[h][int(proba[h][i].argmax())] for h in HEADS}
+        if any(predicted[h] != row[h] for h in HEADS):
+            item = {"split": split, "doc_id": row.get("doc_id"), "id": row.get("id"), "text": row["text"]}
+            for head in HEADS:
+                item.update({head: row[head], f"predicted_{head}": predicted[head],
+                             f"{head}_confidence": float(proba[head][i].max())})
+            out.append(item)
+    return out

@@ -21,6 +21,10 @@ from mlflow.types import ColSpec, Schema
 from .schema import PREDICTION_COLUMNS, REGISTERED_MODEL
 
 EXPORT_FILE = "stance_export.json"
+MODEL_DESCRIPTION = ("Stance (threat, denial, appeal, claim_of_success, none) and tone (hostile, conciliatory, "
+                     "alarmed, confident, neutral) of news sentences. Input: a DataFrame with a `text` column, "
+                     "one sentence per row; output: both labels, their scores and a probability per label. "
+                     "Versions come from `stance train`; `champion` is the one scoring uses.")
 # The scoring path needs no torch: the logged model's environment lists only what predict uses.
 PIP_REQUIREMENTS = ["mlflow", "scikit-learn", "pandas", "numpy", "onnxruntime", "tokenizers",
                     "sentencex", "pyyaml"]
@@ -123,6 +127,14 @@ def set_version_tags(version: str, tags: dict[str, str]) -> None:
     client = MlflowClient()
     for key, value in tags.items():
         client.set_model_version_tag(REGISTERED_MODEL, version, key, str(value))
+
+
+def describe(version: str, text: str) -> None:
+    """Describe a version; give the registered model its description if it has none yet."""
+    client = MlflowClient()
+    if not client.get_registered_model(REGISTERED_MODEL).description:
+        client.update_registered_model(REGISTERED_MODEL, description=MODEL_DESCRIPTION)
+    client.update_model_version(REGISTERED_MODEL, version, description=text)
 
 
 def list_versions() -> list[dict]:

@@ -81,6 +81,57 @@ def _throughput(model, texts: list[str], limit: int = 256) -> float:
             model.cache_key_ = cache_key
 
 
+def _git_commit() -> dict[str, str]:
+    """Tags naming the commit of the code that trains (and whether the tree had uncommitted
+    changes), when it runs from a git checkout; MLflow only finds it for scripts run directly."""
+    import subprocess
+
+    where = Path(__file__).parent
+    try:
+        sha = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"mlflow.source.git.commit": sha, "stance.git_dirty": str(bool(dirty)).lower()}
+
+
+def _log_evaluation(name: str, splits: dict[str, tuple[list[dict], dict]]) -> None:
+    """Into the active run: a confusion matrix per head and split, a reliability diagram per
+    head, and the misclassified sentences of every split as a table."""
+    import matplotlib.pyplot as plt
+    import mlflow
+    import pandas as pd
+
+    def log_figure(fig, path):
+        mlflow.log_figure(fig, path)
+        plt.close(fig)
+
+    for head in HEADS:
+        for split, (rows, proba) in splits.items():
+            suffix = "" if split == "test" else f"_{split.replace('-', '_')}"
+            log_figure(evaluate.confusion_figure(head, [r[head] for r in rows], proba[head],
+                                                 title=f"{name}: {head} ({split} split)"),
+                       f"confusion_{head}{suffix}.png")
+        log_figure(evaluate.reliability_figure(head, {s: ([r[head] for r in rows], proba[head])
+                                                      for s, (rows, proba) in splits.items()},
+                                               title=f"{name}: {head} reliability"), f"reliability_{head}.png")
+    wrong = [m for split, (rows, proba) in splits.items() for m in evaluate.misclassified(rows, proba, split)]
+    mlflow.log_table(pd.DataFrame(wrong, columns=["split", "doc_id", "id", "text", "stance", "predicted_stance",
+                                                  "stance_confidence", "tone", "predicted_tone",
+                                                  "tone_confidence"]), "misclassified.json")
+
+
+def _description(recipe: dict, rows: int, digest: str, metrics: dict, commit: dict) -> str:
+    """A registered version's description: what it is, what it learnt from, how it scored."""
+    scores = [f"{label} stance/tone macro-F1 {metrics[p + 'stance_macro_f1']:.3f}/{metrics[p + 'tone_macro_f1']:.3f}"
+              for label, p in (("genre-shift", "gs_"), ("test split", "")) if p + "stance_macro_f1" in metrics]
+    code = f"; code {commit['mlflow.source.git.commit'][:12]}" if commit else ""
+    return (f"{recipe['name']} ({recipe['family']} family, {recipe['_path']}), trained on {rows} labelled "
+            f"sentences (labels sha256 {digest[:12]}){code}. " + "; ".join(scores) + ".")
+
+
 def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | None = None,
           register: bool = True, log=print) -> dict:
     """Train a recipe on the training split, calibrate on dev, evaluate on the genre-shift split
@@ -182,6 +233,8 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
                            "data_sha256": digest, **{f"train.{k}": v for k, v in settings.items()
                                                      if k not in (recipe.get("train") or {})}})
         mlflow.set_tags({"family": recipe["family"], "data_sha256": digest})
+        commit = _git_commit()
+        mlflow.set_tags(commit)
         mlflow.log_input(_dataset_input(fit_rows, "train"), context="training")
         mlflow.log_input(_dataset_input(test_rows, "test"), context="test")
         if shift_rows:
@@ -189,14 +242,8 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
         mlflow.log_metrics(metrics)
         for entry in getattr(model, "history_", []):
             mlflow.log_metrics({f"epoch_{k}": v for k, v in entry.items() if k != "epoch"}, step=entry["epoch"])
-        for head in HEADS:
-            fig = evaluate.confusion_figure(head, [r[head] for r in test_rows], proba[head],
-                                            title=f"{recipe['name']}: {head} (test split)")
-            mlflow.log_figure(fig, f"confusion_{head}.png")
-            if shift_rows:
-                fig = evaluate.confusion_figure(head, [r[head] for r in shift_rows], shift_proba[head],
-                                                title=f"{recipe['name']}: {head} (genre-shift split)")
-                mlflow.log_figure(fig, f"confusion_{head}_genre_shift.png")
+        _log_evaluation(recipe["name"], {"test": (test_rows, proba),
+                                         **({"genre-shift": (shift_rows, shift_proba)} if shift_rows else {})})
         mlflow.log_artifact(recipe["_path"], artifact_path="recipe")
         trail = data.lineage(files, rows, conflicts)
         mlflow.log_dict(trail, "lineage.json")
@@ -210,6 +257,7 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
                                         tags={"family": recipe["family"], "data_sha256": digest,
                                               "labels.batches": ",".join(f.name for f in files)[:4000],
                                               "promotion": json.dumps(recipe.get("promotion") or {})})
+            registry.describe(version, _description(recipe, len(fit_rows), digest, metrics, commit))
     if getattr(model, "work_dir_", None):  # the fine-tuned ONNX files now live in the MLflow store
         shutil.rmtree(model.work_dir_, ignore_errors=True)
     return {"run_id": run.info.run_id, "version": version, "metrics": metrics, "model_uri": model_uri}
