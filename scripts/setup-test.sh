@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The set-up for the tests (the README's test command and CI): scripts/setup.sh, plus a Java
-# runtime for the Spark tests (pyspark 4 needs Java 17 or 21). Java comes from Debian's
+# runtime for the Spark tests (pyspark 4 needs Java 17 or 21) and Chromium for the report's
+# browser tests, both from Debian's packages when missing. Java comes from Debian's
 # packages (default-jre-headless: 17 on bookworm, 21 on trixie) when none >= 17 is installed;
 # that step needs root or sudo.
 set -euo pipefail
@@ -12,5 +13,13 @@ if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends default-jre-headless >/dev/null
   echo "setup-test: installed $(java -version 2>&1 | head -1)"
+fi
+# headless Chromium (Debian's package) opens the HTML report in tests/report/
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  echo "setup-test: installed $(chromium --version 2>/dev/null)"
 fi
 bash scripts/setup.sh

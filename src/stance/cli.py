@@ -325,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="one self-contained HTML page: highlighted articles, actors, charts")
     p.add_argument("scores", help="output of stance score (.jsonl/.csv/.parquet)")
     p.add_argument("--out", required=True, help="e.g. report.html")
-    p.add_argument("--articles", help="the scored articles (files or folders) to show their own text; "
+    p.add_argument("--articles", nargs="+", help="the scored articles (files or folders) to show their own text; "
                                       "default: rebuilt from the scored sentences")
     p.add_argument("--per-page", type=int, default=50, help="articles per page (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="overwrite an existing report")

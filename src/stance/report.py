@@ -24,14 +24,16 @@ STANCE_COLOURS = {"threat": "#D55E00", "denial": "#0072B2", "appeal": "#009E73",
                   "claim_of_success": "#E69F00", "none": "#BBBBBB"}
 TOP_ACTORS_CHART = 15   # actors drawn in the by-actor charts
 TOP_ACTORS_TABLE = 300  # rows of the actor table
-MAX_ARTICLES = 5000     # articles embedded in the page; more are left out, and the page says so
+MAX_ARTICLES = 4000     # articles embedded (~10 MB of wire copy); more are left out, and the page says so
 
 
-def _article_texts(frame: pd.DataFrame, articles: list[str] | None) -> tuple[dict[str, tuple], int]:
+def _article_texts(frame: pd.DataFrame, articles: list[str] | str | None) -> tuple[dict[str, tuple], int]:
     """Per article, its text and each sentence's (start, end) in it: the article's own text
     when ``articles`` is given and the scored offsets agree with it, else the sentences
     rebuilt (`_join`); and how many articles had to be rebuilt."""
     given: dict[str, str] = {}
+    if isinstance(articles, (str, Path)):
+        articles = [articles]
     if articles:
         from .articles import find_inputs, read_file
 
@@ -107,7 +109,8 @@ def _stacked_bars(table: pd.DataFrame, title: str, horizontal: bool) -> str:
     else:
         ax.tick_params(axis="x", labelrotation=45)
     ax.set_title(title, loc="left")
-    ax.legend(frameon=False, fontsize=8, ncols=4, loc="lower right" if horizontal else "upper left")
+    ax.legend(frameon=False, fontsize=8, ncols=4, **({"loc": "lower right"} if horizontal else
+                                                   {"loc": "upper center", "bbox_to_anchor": (0.5, -0.3)}))
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(figure)
 
@@ -143,7 +146,7 @@ def _actor_rows(table: pd.DataFrame) -> str:
     return "\n".join(cells)
 
 
-def build_report(scores: str | Path, out: str | Path, articles: list[str] | None = None,
+def build_report(scores: str | Path, out: str | Path, articles: list[str] | str | None = None,
                  per_page: int = 50, force: bool = False) -> dict:
     """Write the HTML report of ``scores`` to ``out``; return counts and the file's size."""
     from .report_page import render

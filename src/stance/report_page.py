@@ -110,6 +110,7 @@ SCRIPT = r"""
   readHash(); render();
   document.body.dataset.ready = '1';
   document.body.dataset.initMs = Math.round(performance.now() - t0);
+  document.body.dataset.readyMs = Math.round(performance.now());  // since navigation started
 })();
 """
 
