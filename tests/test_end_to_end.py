@@ -1,6 +1,8 @@
 """The whole path on real components: train -> MLflow run + registry -> load by alias -> score -> export -> serve."""
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -79,7 +81,7 @@ def test_mlflow_scoring_server_answers_with_the_schema(trained, tmp_path):
     port = _free_port()
     with open(tmp_path / "serve.log", "w") as log:
         server = subprocess.Popen([sys.executable, "-m", "stance.cli", "serve", "--port", str(port)],
-                                  stdout=log, stderr=subprocess.STDOUT)
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -95,9 +97,13 @@ def test_mlflow_scoring_server_answers_with_the_schema(trained, tmp_path):
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
                                          headers={"Content-Type": "application/json"})
         answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    finally:  # the whole process group: no MLflow or uvicorn process outlives the test
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
     rows = answer["predictions"]
     assert len(rows) == 2 and list(rows[0]) == PREDICTION_COLUMNS
     assert abs(sum(rows[1][c] for c in PREDICTION_COLUMNS if c.startswith("p_stance_")) - 1) < 1e-6

@@ -95,6 +95,13 @@ def _line_of(lines: list[int], index: int) -> int:
     return lines[index] if index < len(lines) else 1
 
 
+def _choices(result: dict) -> list | None:
+    """The chosen values of one Label Studio result; None when ``value`` is null or not Choices."""
+    value = result.get("value")
+    choices = value.get("choices") if isinstance(value, dict) else None
+    return choices if isinstance(choices, list) and choices else None
+
+
 def read_label_studio(path: Path) -> list[dict]:
     """Tasks of a Label Studio JSON export of the two-choice config (labels/README.md).
 
@@ -106,17 +113,20 @@ def read_label_studio(path: Path) -> list[dict]:
     rows = []
     for i, task in enumerate(items):
         line = _line_of(starts, i)
-        data = task.get("data") or {}
+        if not isinstance(task, dict):
+            rows.append({"_error": f"{path}:{line}: task {i} is a {type(task).__name__}, not a JSON object"})
+            continue
+        data = task.get("data") if isinstance(task.get("data"), dict) else {}
         row = {"text": data.get("text"), "id": data.get("id") or data.get("sid"), "doc_id": data.get("doc_id"),
                "speaker": data.get("speaker"), "_file": str(path), "_line": line}
-        annotations = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+        annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
         if not annotations:
             row["_error"] = f"{path}:{line}: task {task.get('id', i)} has no annotation"
         else:
             result = annotations[-1].get("result") or []
             for head in HEADS:
-                choice = [r["value"]["choices"] for r in result
-                          if r.get("from_name") == head and r.get("value", {}).get("choices")]
+                choice = [_choices(r) for r in result if isinstance(r, dict) and r.get("from_name") == head]
+                choice = [c for c in choice if c]
                 if choice:
                     row[head] = choice[0][0]
                 else:
@@ -127,7 +137,8 @@ def read_label_studio(path: Path) -> list[dict]:
 
 
 def _argilla_value(record: dict, name: str):
-    responses = (record.get("responses") or {}).get(name)
+    responses = record.get("responses")
+    responses = responses.get(name) if isinstance(responses, dict) else None
     if isinstance(responses, list) and responses:
         first = responses[0]
         return first.get("value") if isinstance(first, dict) else first
@@ -148,8 +159,11 @@ def read_argilla(path: Path) -> list[dict]:
     rows = []
     for i, record in enumerate(items):
         line = _line_of(starts, i)
-        fields = record.get("fields") or record
-        meta = record.get("metadata") or {}
+        if not isinstance(record, dict):
+            rows.append({"_error": f"{path}:{line}: record {i} is a {type(record).__name__}, not a JSON object"})
+            continue
+        fields = record.get("fields") if isinstance(record.get("fields"), dict) else record
+        meta = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
         row = {"text": fields.get("text"), "id": record.get("id"), "doc_id": meta.get("doc_id"),
                "speaker": meta.get("speaker"), "_file": str(path), "_line": line}
         for head in HEADS:
@@ -171,7 +185,12 @@ def read_csv(path: Path) -> list[dict]:
         message = f"{path}:1: missing column(s) {', '.join(sorted(missing))} (expected text,stance,tone[,speaker,doc_id])"
         raise LabelError([message])
     for n, record in enumerate(reader, 2):
-        rows.append({**{k: (v if v != "" else None) for k, v in record.items()}, "_file": str(path), "_line": n})
+        extra = record.pop(None, None)  # DictReader keeps cells beyond the header under the key None
+        row = {**{k: (v if v != "" else None) for k, v in record.items()}, "_file": str(path), "_line": n}
+        if extra:
+            row["_error"] = (f"{path}:{n}: {len(reader.fieldnames) + len(extra)} cells but the header has "
+                             f"{len(reader.fieldnames)} (quote a text that holds a comma)")
+        rows.append(row)
     return rows
 
 
@@ -187,7 +206,7 @@ def read_any(path: Path, fmt: str | None = None) -> tuple[list[dict], list[str]]
         rows = {"csv": read_csv, "label-studio": read_label_studio, "argilla": read_argilla}[fmt](path)
     except UnicodeDecodeError:
         raise LabelError([f"{path}: not UTF-8 text"]) from None
-    errors = [r.pop("_error") for r in rows if "_error" in r]
+    errors = [r["_error"] for r in rows if "_error" in r]
     return [r for r in rows if "_error" not in r], errors
 
 

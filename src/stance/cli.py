@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 DEFAULT_MODEL = "models:/stance@champion"
 DEFAULT_RECIPE = "training/embed_mpnet.yaml"
+MODEL_HELP = "model URI or exported model folder (default: %(default)s)"
+LABELS_HELP = "folder of label batches (default: %(default)s)"
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -22,12 +25,24 @@ def _print_metrics(metrics: dict) -> None:
     print("  " + "  ".join(f"{k}={metrics[k]:.3f}" for k in keys if k in metrics))
 
 
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _where_runs_are() -> str:
+    from .registry import tracking_uri
+
+    uri = tracking_uri()
+    return f"runs and models are in {uri}; browse them with: mlflow ui --backend-store-uri {uri}"
+
+
 def cmd_train(args) -> int:
     from .train import train
 
-    result = train(args.recipe, labels=args.labels, limit=args.limit)
+    result = train(args.recipe, labels=args.labels, limit=args.limit, log=_progress)
     print(f"run {result['run_id']} -> registered stance version {result['version']}")
     _print_metrics(result["metrics"])
+    _progress(_where_runs_are())
     return 0
 
 
@@ -71,8 +86,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .registry import tracking_uri
+    from .registry import check_model, tracking_uri
 
+    check_model(args.model)  # a one-line error here rather than a traceback from the server
     # MLflow starts the server as `exec uvicorn ...` through the shell: put this environment's
     # scripts first on PATH so it is found even when the virtual environment is not activated.
     scripts = str(Path(sys.executable).parent)
@@ -81,7 +97,57 @@ def cmd_serve(args) -> int:
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", args.model,
                "--env-manager", "local", "-h", args.host, "-p", str(args.port)]
     print(" ".join(command[2:]), file=sys.stderr)
-    return subprocess.call(command, env=env)
+    # The server (MLflow, then uvicorn and its workers) runs in its own process group; a SIGTERM
+    # or Ctrl-C here is passed to the whole group, so nothing is left holding the port.
+    # preexec_fn is safe here: this process runs no threads
+    die_with_parent = _die_with_parent if sys.platform.startswith("linux") else None
+    server = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=die_with_parent)  # noqa: PLW1509
+    stopped = []
+
+    def forward(signum, frame):
+        stopped.append(signum)
+        _signal_group(server.pid, signum)
+
+    handlers = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        code = server.wait()
+    finally:
+        _stop_group(server.pid)
+        for s, handler in handlers.items():
+            signal.signal(s, handler)
+    if stopped:
+        print(f"stopped the server on {args.host}:{args.port}", file=sys.stderr)
+        return 0
+    return code
+
+
+def _die_with_parent() -> None:
+    """Run in the server's process before it starts: SIGTERM it if `stance serve` dies, even by kill -9."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    """Send a signal to a process group; False when the group is gone."""
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _stop_group(pgid: int, grace: float = 10.0) -> None:
+    """Wait up to ``grace`` seconds for what is left of the group to exit, then kill it."""
+    import time
+
+    deadline = time.monotonic() + grace
+    while _signal_group(pgid, 0) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal_group(pgid, signal.SIGKILL)
 
 
 def cmd_compare(args) -> int:
@@ -120,10 +186,12 @@ def cmd_promote(args) -> int:
 
 
 def cmd_rollback(args) -> int:
-    from .promote import rollback
+    from .promote import champion_history, rollback
 
     restored, demoted = rollback()
-    print(f"champion -> stance/{restored}; previous -> stance/{demoted}")
+    older = len(champion_history())
+    print(f"champion -> stance/{restored} (was stance/{demoted}); "
+          f"{older} older champion(s) left to roll back to")
     return 0
 
 
@@ -140,6 +208,9 @@ def cmd_labels_import(args) -> int:
     print(f"{args.file}: {report.written} new rows -> {target}; {report.skipped_same} already labelled the same, "
           f"{report.in_test_split} in the test split (kept out), {len(report.conflicts)} conflicts, "
           f"{report.rejected} rejected")
+    if report.conflicts:
+        print("conflicting rows are kept in the batch and left out of training until settled with: "
+              "stance labels resolve ID --stance S --tone T", file=sys.stderr)
     return 0
 
 
@@ -213,12 +284,18 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_labels_validate(args) -> int:
-    from .data import load_labels, read_test_docs
+    from .batches import list_conflicts
+    from .data import load_training_labels, read_test_docs
 
-    rows = load_labels(args.labels)
+    # Invalid rows and duplicate ids fail; a conflict is a pending decision, as in training.
+    rows, conflicts = load_training_labels(args.labels)
     test = read_test_docs(args.labels)
+    for line in list_conflicts(args.labels):
+        print(f"conflict: {line}", file=sys.stderr)
+    pending = (f", {len(conflicts)} unresolved conflict(s) left out of training (settle with: stance labels "
+               f"resolve ID --stance S --tone T)") if conflicts else ""
     print(f"{args.labels}: {len(rows)} sentences in {len({r['doc_id'] for r in rows})} articles, "
-          f"{len(test)} test articles: OK")
+          f"{len(test)} test articles{pending}: OK")
     return 0
 
 
@@ -252,7 +329,7 @@ def cmd_quickstart(args) -> int:
     registry.use_tracking()
     if registry.alias_version("champion") is None:
         print(f"no champion registered yet: training {args.recipe} ...")
-        result = train(args.recipe, labels=args.labels)
+        result = train(args.recipe, labels=args.labels, log=_progress)
         print(f"registered stance version {result['version']} as champion")
         _print_metrics(result["metrics"])
     predictor = load(DEFAULT_MODEL)
@@ -260,11 +337,23 @@ def cmd_quickstart(args) -> int:
     report = score_articles([args.examples], args.out, predictor, force=True)
     print(f"model {predictor.version}: scored {report.documents} articles -> {args.out}")
     print(summarise(args.out))
+    print(_where_runs_are())
     return 2 if report.skipped else 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stance")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stance", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a recipe, log it to MLflow and register a version")
@@ -277,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="article files or folders")
     p.add_argument("--out", required=True, help="output file: .jsonl, .csv or .parquet")
     p.add_argument("--model", default=DEFAULT_MODEL, help="model URI or directory (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per model call (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--summary", action="store_true", help="print sentences per stance and tone")
     p.add_argument("--engine", choices=["local", "spark"], default="local",
@@ -287,30 +376,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("export", help="write a registered model to a directory for offline use")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--out", required=True, help="e.g. models/champion")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=MODEL_HELP)
+    p.add_argument("--out", required=True, help="folder to write, e.g. models/champion")
+    p.add_argument("--force", action="store_true", help="replace the folder if it exists")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("serve", help="serve a model over HTTP with MLflow's scoring server")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5001)
+    p = sub.add_parser("serve", help="serve a model over HTTP with MLflow's scoring server "
+                                     "(SIGTERM or Ctrl-C stops it and frees the port)")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=MODEL_HELP)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=5001, help="port to listen on (default: %(default)s)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("compare", help="evaluate every registered version and the baselines on the "
                                        "genre-shift and test splits")
-    p.add_argument("--labels", default="labels")
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
     p.add_argument("--promote", action="store_true", help="give `champion` to the best version")
     p.add_argument("--no-baselines", action="store_true", help="skip the lexicon and zero-shot baselines")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("promote", help="make the challenger champion if it is at least as good")
-    p.add_argument("--labels", default="labels")
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
     p.add_argument("--force", action="store_true", help="promote even if the gate refuses")
     p.set_defaults(func=cmd_promote)
 
-    p = sub.add_parser("rollback", help="give champion back to the previous version")
+    p = sub.add_parser("rollback", help="give champion back to the champion before it (again: one more step back)")
     p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("summarise", help="per-article and per-actor tables from a scored file")
@@ -334,10 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("suggest", help="pick the sentences most worth labelling from a scored file")
     p.add_argument("--scores", required=True, help="output of stance score (.jsonl/.csv/.parquet)")
     p.add_argument("-n", type=int, default=200, help="how many (default: %(default)s)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--format", choices=["jsonl", "label-studio"], default="jsonl")
-    p.add_argument("--method", choices=["margin", "entropy"], default="margin")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--out", required=True, help="file to write the sentences to")
+    p.add_argument("--format", choices=["jsonl", "label-studio"], default="jsonl",
+                   help="jsonl, or a Label Studio import file (default: %(default)s)")
+    p.add_argument("--method", choices=["margin", "entropy"], default="margin",
+                   help="uncertainty measure that ranks the sentences (default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.set_defaults(func=cmd_suggest)
 
     p = sub.add_parser("weights", help="assemble and check an encoder's pretrained weights; print their folder")
@@ -345,53 +437,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_weights)
 
     p = sub.add_parser("quickstart", help="train the default model if needed, score examples/articles")
-    p.add_argument("--recipe", default=DEFAULT_RECIPE)
-    p.add_argument("--labels", default="labels")
-    p.add_argument("--examples", default="examples/articles")
-    p.add_argument("--out", default="scores/examples.jsonl")
+    p.add_argument("--recipe", default=DEFAULT_RECIPE, help="recipe trained when no champion is registered "
+                                                            "(default: %(default)s)")
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
+    p.add_argument("--examples", default="examples/articles", help="articles to score (default: %(default)s)")
+    p.add_argument("--out", default="scores/examples.jsonl", help="scored sentences (default: %(default)s)")
     p.set_defaults(func=cmd_quickstart)
 
     labels = sub.add_parser("labels", help="work with the labelled data").add_subparsers(dest="labels_command", required=True)
     p = labels.add_parser("validate", help="check every label file; print file:line errors")
-    p.add_argument("labels", nargs="?", default="labels")
+    p.add_argument("labels", nargs="?", default="labels", help=LABELS_HELP)
     p.set_defaults(func=cmd_labels_validate)
     p = labels.add_parser("import", help="add a batch of new labels (jsonl, csv, Label Studio, Argilla)")
-    p.add_argument("file")
+    p.add_argument("file", help="the export to import")
     p.add_argument("--batch", required=True, help="name of the new batch file labels/NAME.jsonl")
-    p.add_argument("--labels", default="labels")
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
     p.add_argument("--format", choices=["jsonl", "csv", "label-studio", "argilla"], help="default: detected")
     p.add_argument("--skip-invalid", action="store_true", help="write the valid rows; bad ones to labels/rejects/")
     p.add_argument("--annotator", help="recorded on every imported row")
     p.set_defaults(func=cmd_labels_import)
     p = labels.add_parser("conflicts", help="list the same text labelled two ways")
-    p.add_argument("--labels", default="labels")
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
     p.set_defaults(func=cmd_labels_conflicts)
     p = labels.add_parser("resolve", help="settle a conflict (appends to labels/resolutions/)")
     p.add_argument("row", help="a row id or the sentence text")
-    p.add_argument("--stance", required=True)
-    p.add_argument("--tone", required=True)
-    p.add_argument("--labels", default="labels")
+    p.add_argument("--stance", required=True, help="the stance every row with this text takes")
+    p.add_argument("--tone", required=True, help="the tone every row with this text takes")
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
     p.set_defaults(func=cmd_labels_resolve)
     p = labels.add_parser("audit", help="likely label errors (out-of-fold) and unusual batches")
-    p.add_argument("--labels", default="labels")
-    p.add_argument("--folds", type=int, default=5)
-    p.add_argument("--top", type=int, default=50)
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: %(default)s)")
+    p.add_argument("--top", type=int, default=50, help="how many likely errors to list (default: %(default)s)")
     p.add_argument("--out", help="write the review list (JSONL) here")
     p.set_defaults(func=cmd_labels_audit)
     p = labels.add_parser("articles", help="rebuild the labelled articles as .txt files (for scoring)")
-    p.add_argument("--labels", default="labels")
-    p.add_argument("--out", default="labels/articles")
+    p.add_argument("--labels", default="labels", help=LABELS_HELP)
+    p.add_argument("--out", default="labels/articles", help="folder to write them to (default: %(default)s)")
     p.set_defaults(func=cmd_labels_articles)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # before any heavy import: --help answers at once
     from .articles import ArticleError
     from .data import LabelError
-    from .train import RecipeError
+    from .errors import RecipeError
     from .weights import WeightsError
 
-    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except LabelError as err:

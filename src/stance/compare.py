@@ -81,6 +81,7 @@ def compare(labels: str | Path = "labels", baselines: bool = True, log=print) ->
     from . import registry
 
     registry.use_tracking()
+    registry.fail_abandoned_runs(log)
     rows = []
     sources = [(f"stance/{v['version']}", f"models:/stance/{v['version']}", v) for v in registry.list_versions()]
     if baselines:
@@ -139,7 +140,7 @@ def log_and_promote(rows: list[dict], promote: bool = False) -> dict:
     best = best_version(rows)
     decision = {}
     mlflow.set_experiment("stance-compare")
-    with mlflow.start_run(run_name="compare") as run:
+    with mlflow.start_run(run_name="compare", tags=registry.owner_tags()) as run:
         mlflow.log_text(table, "compare.md")
         mlflow.log_text(json.dumps(rows, indent=2), "compare.json")
         for row in rows:
@@ -155,9 +156,9 @@ def log_and_promote(rows: list[dict], promote: bool = False) -> dict:
         decision = {"version": version, "previous": previous, "run_id": run.info.run_id,
                     "reason": f"best stance macro-F1 {best[prefix + 'stance_macro_f1']:.4f} on the {split} "
                               f"(tone macro-F1 {best[prefix + 'tone_macro_f1']:.4f} breaks ties)"}
-        if previous and previous != version:
-            registry.set_alias("previous", previous)
-        registry.set_alias("champion", version)
+        from .promote import move_champion
+
+        move_champion(version)
         registry.set_version_tags(version, {
             "compare.decision": f"champion by evidence: {decision['reason']}; previous champion {previous}",
             "compare.run_id": run.info.run_id,

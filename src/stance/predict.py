@@ -7,12 +7,34 @@ scorer, the MLflow pyfunc model and the REST endpoint all go through `predict_fr
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .errors import BadInputError
 from .schema import HEADS, PREDICTION_COLUMNS, proba_columns
+
+
+def _describe(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN: a JSON null in a frame
+        return "null"
+    return f"{type(value).__name__} {repr(value)[:40]}"
+
+
+def check_texts(texts) -> list[str]:
+    """``texts`` as a list of str (one str is one sentence); anything else is refused, naming
+    the row and the value's type, rather than scored as its printed form."""
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, (bytes, bytearray, dict, pd.DataFrame)) or not hasattr(texts, "__iter__"):
+        raise BadInputError(f"texts: expected a str or a list of str, got {_describe(texts)}")
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise BadInputError(f"row {i}: text is {_describe(text)}, expected a str")
+    return texts
 
 
 class Predictor:
@@ -28,6 +50,7 @@ class Predictor:
 
         Sentences are sorted by length before batching so each batch pads little.
         """
+        texts = check_texts(texts)
         order = np.argsort([len(t) for t in texts], kind="stable")
         parts = {head: np.zeros((len(texts), len(labels))) for head, labels in HEADS.items()}
         for i in range(0, len(texts), self.batch_size):
@@ -39,7 +62,7 @@ class Predictor:
 
     def predict_frame(self, texts: str | list[str]) -> pd.DataFrame:
         """Predictions for sentences as a DataFrame with `schema.PREDICTION_COLUMNS`."""
-        texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
+        texts = check_texts(texts)
         frame = pd.DataFrame(index=range(len(texts)))
         if not texts:
             return pd.DataFrame(columns=PREDICTION_COLUMNS)
@@ -64,6 +87,10 @@ class Predictor:
                 item[f"{head}_proba"] = {label: float(row[f"p_{head}_{label}"]) for label in labels}
             out.append(item)
         return out
+
+    def __call__(self, texts: str | list[str]) -> list[dict]:
+        """The same as `predict`, as a transformers pipeline is called."""
+        return self.predict(texts)
 
 
 def load(uri: str | Path, batch_size: int = 64) -> Predictor:

@@ -5,8 +5,9 @@ frozen test split. The gate is applied to the genre-shift split (to the test spl
 there is none): the challenger passes if its stance macro-F1 is at least the champion's minus
 the recipe's ``promotion.tolerance`` and no stance class's F1 drops by more than
 ``promotion.max_class_drop``. The test split is shown beside it. The decision and the numbers are
-recorded as tags on the challenger's version; the old champion keeps the alias `previous`,
-so `stance rollback` undoes a promotion in one command.
+recorded as tags on the challenger's version. Every former champion is remembered in order
+(a tag on the registered model; the last one also holds the alias `previous`), so each
+`stance rollback` goes one step further back.
 """
 
 from __future__ import annotations
@@ -16,6 +17,31 @@ import json
 from .schema import STANCES
 
 DEFAULT_GATE = {"tolerance": 0.01, "max_class_drop": 0.05}
+HISTORY_TAG = "stance.champion_history"  # former champions, oldest first (JSON list of versions)
+
+
+def champion_history() -> list[str]:
+    """Former champions, oldest first; stores from before the history have only `previous`."""
+    from . import registry
+
+    tag = registry.model_tag(HISTORY_TAG)
+    if tag is not None:
+        return json.loads(tag)
+    previous = registry.alias_version("previous")
+    return [previous] if previous else []
+
+
+def move_champion(version: str) -> str | None:
+    """Give `champion` to ``version``, remembering the one it replaces; return that one."""
+    from . import registry
+
+    current = registry.alias_version("champion")
+    if current and current != version:
+        # history first: a crash before the alias moves leaves an entry rollback skips
+        registry.set_model_tag(HISTORY_TAG, json.dumps((champion_history() + [current])[-100:]))
+        registry.set_alias("previous", current)
+    registry.set_alias("champion", version)
+    return current
 
 
 def evaluate_version(version: str, test: list[dict], shift: list[dict] | None = None) -> dict:
@@ -59,7 +85,7 @@ def promote(labels: str = "labels", force: bool = False) -> dict:
     """Evaluate challenger vs champion and move the aliases if the gate passes (or ``force``)."""
     from . import registry
 
-    registry.use_tracking()
+    registry.use_tracking(existing=True)
     challenger_v, champion_v = registry.alias_version("challenger"), registry.alias_version("champion")
     if challenger_v is None:
         raise ValueError("no version has the alias 'challenger': train one with stance train")
@@ -85,22 +111,30 @@ def promote(labels: str = "labels", force: bool = False) -> dict:
         "promote.stance_macro_f1": f"{new[prefix + 'stance_macro_f1']:.4f}",
         "promote.champion_stance_macro_f1": f"{old[prefix + 'stance_macro_f1']:.4f}"})
     if promoted:
-        registry.set_alias("previous", champion_v)
-        registry.set_alias("champion", challenger_v)
+        move_champion(challenger_v)
     return {"promoted": promoted, "passes": passes, "table": table, "reasons": reasons, "decision": decision,
             "challenger": challenger_v, "champion": champion_v}
 
 
-def rollback() -> tuple[str, str]:
-    """Give `champion` back to the `previous` version (and `previous` to the demoted one)."""
+def rollback() -> tuple[str, str | None]:
+    """Give `champion` back to the champion before it; each rollback goes one step further back.
+    Returns (restored, demoted)."""
     from . import registry
 
-    registry.use_tracking()
-    previous, current = registry.alias_version("previous"), registry.alias_version("champion")
-    if previous is None:
-        raise ValueError("no version has the alias 'previous': nothing to roll back to")
-    registry.set_alias("champion", previous)
+    registry.use_tracking(existing=True)
+    history, current = champion_history(), registry.alias_version("champion")
+    while history and history[-1] == current:  # left by a crash between the two steps of a move
+        history.pop()
+    if not history:
+        raise ValueError(f"nothing further to roll back to: stance/{current} is the oldest champion on record"
+                         if current else "no champion and no former champion: nothing to roll back to")
+    restored = history.pop()
+    registry.set_alias("champion", restored)
+    registry.set_model_tag(HISTORY_TAG, json.dumps(history))
+    if history:
+        registry.set_alias("previous", history[-1])
+    elif registry.alias_version("previous"):
+        registry.delete_alias("previous")
     if current:
-        registry.set_alias("previous", current)
-        registry.set_version_tags(current, {"promote.decision": f"rolled back to v{previous}"})
-    return previous, current
+        registry.set_version_tags(current, {"promote.decision": f"rolled back to v{restored}"})
+    return restored, current

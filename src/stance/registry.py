@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from mlflow import MlflowClient
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
+from .errors import BadInputError, ModelNotFoundError
 from .schema import PREDICTION_COLUMNS, REGISTERED_MODEL
 
 EXPORT_FILE = "stance_export.json"
@@ -49,9 +51,16 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
 
 
-def use_tracking() -> str:
-    """Point mlflow at the tracking store (called by commands, never at import)."""
+def use_tracking(existing: bool = False) -> str:
+    """Point mlflow at the tracking store (called by commands, never at import).
+
+    With ``existing``, a SQLite store that does not exist yet is an error: reading from it
+    would only create an empty ``mlflow.db`` in the wrong folder.
+    """
     uri = tracking_uri()
+    if existing and uri.startswith("sqlite:///") and not Path(uri[len("sqlite:///"):]).exists():
+        raise ModelNotFoundError(f"no MLflow store at {uri[len('sqlite:///'):]}: run stance in the folder where "
+                                 f"you trained (or set MLFLOW_TRACKING_URI), or train one with: stance train")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(os.environ.get("MLFLOW_REGISTRY_URI") or uri)
@@ -73,11 +82,12 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input, params=None):
         if isinstance(model_input, pd.DataFrame):
             texts = model_input["text"].tolist() if "text" in model_input else model_input.iloc[:, 0].tolist()
-        elif isinstance(model_input, str):
-            texts = [model_input]
         else:
-            texts = list(model_input)
-        return self.predictor.predict_frame(texts)
+            texts = model_input  # a str is one sentence; bytes, numbers, None are refused below
+        try:
+            return self.predictor.predict_frame(texts)
+        except BadInputError as err:  # the scoring server answers 400 with this message
+            raise mlflow.exceptions.MlflowException.invalid_parameter_value(str(err)) from None
 
 
 def signature() -> ModelSignature:
@@ -103,10 +113,11 @@ def log_model(model_dir: Path, example_texts: list[str]) -> str:
 def register(model_uri: str, run_id: str, tags: dict[str, str] | None = None) -> str:
     """Register a new version of the `stance` model; give it `challenger`, and `champion` if none."""
     client = MlflowClient()
+    first = alias_version("champion") is None
     version = mlflow.register_model(model_uri, REGISTERED_MODEL, tags=tags or {}).version
-    client.set_registered_model_alias(REGISTERED_MODEL, "challenger", version)
-    if alias_version("champion") is None:
+    if first:  # champion before challenger: a crash in between leaves no version without champion
         client.set_registered_model_alias(REGISTERED_MODEL, "champion", version)
+    client.set_registered_model_alias(REGISTERED_MODEL, "challenger", version)
     return str(version)
 
 
@@ -127,6 +138,52 @@ def set_version_tags(version: str, tags: dict[str, str]) -> None:
     client = MlflowClient()
     for key, value in tags.items():
         client.set_model_version_tag(REGISTERED_MODEL, version, key, str(value))
+
+
+def delete_alias(alias: str) -> None:
+    MlflowClient().delete_registered_model_alias(REGISTERED_MODEL, alias)
+
+
+def model_tag(key: str) -> str | None:
+    """A tag of the registered `stance` model (not of a version), or None."""
+    try:
+        return MlflowClient().get_registered_model(REGISTERED_MODEL).tags.get(key)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def set_model_tag(key: str, value: str) -> None:
+    MlflowClient().set_registered_model_tag(REGISTERED_MODEL, key, value)
+
+
+def owner_tags() -> dict[str, str]:
+    """Run tags naming this process, so a run left RUNNING by a killed process can be told apart."""
+    return {"stance.pid": str(os.getpid()), "stance.host": socket.gethostname()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def fail_abandoned_runs(log=print) -> list[str]:
+    """Mark FAILED every RUNNING run started on this host by a process that is gone (kill -9)."""
+    client = MlflowClient()
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    found = client.search_runs(experiments, "attributes.status = 'RUNNING'", max_results=1000) if experiments else []
+    failed = []
+    for run in found:
+        pid, host = run.data.tags.get("stance.pid", ""), run.data.tags.get("stance.host")
+        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+            client.set_terminated(run.info.run_id, "FAILED")
+            log(f"run {run.info.run_id} was left RUNNING by process {pid}, which is gone: marked FAILED")
+            failed.append(run.info.run_id)
+    return failed
 
 
 def describe(version: str, text: str) -> None:
@@ -151,13 +208,69 @@ def list_versions() -> list[dict]:
 
 
 def _resolve_version(uri: str) -> str:
-    """A readable version string for output rows, e.g. ``stance/3``."""
-    if uri.startswith("models:/"):
-        name, _, ref = uri[len("models:/"):].partition("@")
-        if ref:
-            return f"{name}/{MlflowClient().get_model_version_by_alias(name, ref).version}"
-        return uri[len("models:/"):]
-    return uri
+    """A readable version string for output rows, e.g. ``stance/3``; a one-line
+    ModelNotFoundError for a model, alias or version that is not registered."""
+    if not uri.startswith("models:/"):
+        return uri
+    name, _, ref = uri[len("models:/"):].partition("@")
+    name, _, number = name.partition("/")
+    client = MlflowClient()
+    try:
+        model = client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        raise ModelNotFoundError(f"{uri}: no model registered as {name!r} in {tracking_uri()}; "
+                                 f"train one with: stance train") from None
+    versions = sorted(int(v.version) for v in client.search_model_versions(f"name='{name}'"))
+    listed = ", ".join(map(str, versions)) or "none"
+    if ref and ref not in model.aliases:
+        if ref == "champion" and versions:  # e.g. a run killed between registering and the alias
+            raise ModelNotFoundError(f"{uri}: no version holds the alias 'champion' (registered versions: "
+                                     f"{listed}); give it one with: stance compare --promote")
+        raise ModelNotFoundError(f"{uri}: no such model alias (registered aliases: "
+                                 f"{', '.join(sorted(model.aliases)) or 'none'})")
+    if ref:
+        return f"{name}/{model.aliases[ref]}"
+    if number.isdigit() and int(number) not in versions:
+        raise ModelNotFoundError(f"{uri}: no such version (registered versions: {listed})")
+    return f"{name}/{number}"
+
+
+def _download(uri: str, dst: str) -> Path:
+    """Download a model's files; an unknown run or path is a one-line ModelNotFoundError."""
+    try:
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=dst))
+    except (mlflow.exceptions.MlflowException, OSError) as err:
+        message = str(getattr(err, "message", err)).strip().splitlines() or [type(err).__name__]
+        raise ModelNotFoundError(f"{uri}: {message[0]}") from None
+
+
+def _check_uri(uri: str) -> None:
+    """A local path that is not a model folder gets a clear error, not an MLflow traceback."""
+    path = Path(uri)
+    if ":/" not in uri and not path.is_dir():
+        what = "is a file, not a model directory" if path.exists() else "no such model directory"
+        raise ModelNotFoundError(f"{uri}: {what} (give an exported model folder or a URI such as "
+                                 f"models:/{REGISTERED_MODEL}@champion)")
+
+
+def check_model(uri: str) -> str:
+    """The version string of a model URI or folder; a one-line ModelNotFoundError when the
+    folder, the tracking store, the registered model, the alias or the version does not exist."""
+    _check_uri(uri)
+    if Path(uri).is_dir():
+        return uri
+    use_tracking(existing=True)
+    return _resolve_version(uri)
+
+
+def _open_modes(root: Path) -> None:
+    """Give a tree the modes plain mkdir/open would (0777/0666 less the umask): mkdtemp made it 0700."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            executable = path.is_dir() or path.stat().st_mode & 0o111
+            os.chmod(path, (0o777 if executable else 0o666) & ~mask)
 
 
 def _model_dir_from_pyfunc(local: Path) -> Path:
@@ -178,10 +291,9 @@ def load_model(uri: str):
         meta = path / EXPORT_FILE
         version = json.loads(meta.read_text())["version"] if meta.exists() else path.name
         return load_model_dir(_model_dir_from_pyfunc(path)), version
-    use_tracking()
-    version = _resolve_version(uri)
+    version = check_model(uri)
     download = tempfile.TemporaryDirectory(prefix="stance-download-")
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=download.name))
+    local = _download(uri, download.name)
     model = load_model_dir(_model_dir_from_pyfunc(local))
     model.download_ = download  # the files live as long as the model, then are removed
     return model, version
@@ -192,14 +304,16 @@ def export(uri: str, out: Path, force: bool = False) -> Path:
     out = Path(out)
     if out.exists() and not force:
         raise FileExistsError(f"{out}: already exists (use --force to replace it)")
-    use_tracking()
-    version = _resolve_version(uri)
+    version = check_model(uri)
     tmp = Path(tempfile.mkdtemp(dir=out.parent if out.parent.exists() else None, prefix=".export-"))
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp)))
-    (local / EXPORT_FILE).write_text(json.dumps({"model_uri": uri, "version": version}, indent=2))
-    if out.exists():
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(local, out)
-    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        local = _download(uri, str(tmp))
+        (local / EXPORT_FILE).write_text(json.dumps({"model_uri": uri, "version": version}, indent=2))
+        _open_modes(local)
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(local, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out

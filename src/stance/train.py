@@ -16,11 +16,8 @@ from pathlib import Path
 import yaml
 
 from . import data, evaluate, models, registry
+from .errors import RecipeError  # defined there so the CLI can catch it without importing mlflow
 from .schema import HEADS
-
-
-class RecipeError(ValueError):
-    """A recipe file that cannot be used; the message names the file."""
 
 
 def load_recipe(path: str | Path) -> dict:
@@ -146,6 +143,7 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     recipe = load_recipe(recipe_path)
     settings = {"dev_fraction": 0.15, "seed": 13, "calibrate": True, "hard_weight": 1.0, "refit": False,
                 **(recipe.get("train") or {})}
+    log(f"loading labels from {labels} ...")
     files = data.label_files(labels)
     rows, conflicts = data.load_training_labels(labels)
     for a, b in conflicts:
@@ -176,10 +174,13 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
     model.fit(texts(fit_rows), targets(fit_rows), dev=(texts(dev_rows), targets(dev_rows)) if dev_rows else None,
               sample_weight=weights)
     train_seconds = time.perf_counter() - started
+    log(f"fitted in {train_seconds:.0f} s; evaluating on the test split ({len(test_rows)} sentences) ...")
     raw = evaluate.evaluate(test_rows, model.predict_proba(texts(test_rows)))
     if settings["calibrate"] and dev_rows:
+        log(f"calibrating on the dev split ({len(dev_rows)} sentences) ...")
         model.calibrate(texts(dev_rows), targets(dev_rows))
     if settings["refit"] and dev_rows:
+        log(f"refitting on training + dev ({len(fit_rows) + len(dev_rows)} sentences) ...")
         # cheap families: refit on training + dev rows, keeping the temperatures fitted on dev
         temperature = model.temperature_
         fit_rows = fit_rows + dev_rows
@@ -223,10 +224,11 @@ def train(recipe_path: str | Path, labels: str | Path = "labels", limit: int | N
         else:
             log(f"keeping fp32 weights (int8 would cost {drop:.4f} stance macro-F1)")
 
-    registry.use_tracking()
+    log(f"logging the run and the model to {registry.use_tracking()} ...")
+    registry.fail_abandoned_runs(log)
     warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
     mlflow.set_experiment(recipe.get("experiment", "stance"))
-    with mlflow.start_run(run_name=recipe["name"]) as run:
+    with mlflow.start_run(run_name=recipe["name"], tags=registry.owner_tags()) as run:
         mlflow.log_params(_flat_params(recipe))
         mlflow.log_params({"train_rows": len(fit_rows), "dev_rows": len(dev_rows), "test_rows": len(test_rows),
                            "genre_shift_rows": len(shift_rows),
