@@ -124,6 +124,11 @@ def _decode(data: bytes, where: str) -> str:
         raise ArticleError(f"{where}: not UTF-8 (byte {err.start}); re-save it as UTF-8") from None
 
 
+def _json_type(value) -> str:
+    kinds = {type(None): "null", bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _doc_id(value, fallback: str) -> str:
     """A JSON ``id`` as a string; missing, null, bool or a container falls back to file:line."""
     if isinstance(value, str) and value.strip():
@@ -156,14 +161,14 @@ def _jsonl_articles(path: Path, problems: list[str]) -> Iterator[Article]:
                 problems.append(f"{where}: broken JSON ({err.msg}); line skipped")
                 continue
             if not isinstance(row, dict):
-                problems.append(f"{where}: expected a JSON object, got {type(row).__name__}; line skipped")
+                problems.append(f"{where}: expected a JSON object, got {_json_type(row)}; line skipped")
                 continue
             if n == 1 and SCORE_MARKERS <= row.keys():
                 problems.append(f"{path}: a stance scores file, not articles; file skipped")
                 return
             text = row.get("text")
             if not isinstance(text, str):
-                got = "missing" if "text" not in row else f"{type(text).__name__} {str(text)[:30]!r}"
+                got = "missing" if "text" not in row else f"{_json_type(text)} {json.dumps(text)[:30]}"
                 problems.append(f"{where}: 'text' must be a string, got {got}; line skipped")
                 continue
             if not text.strip():

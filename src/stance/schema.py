@@ -25,10 +25,11 @@ PREDICTION_COLUMNS = (
     + proba_columns("stance")
     + proba_columns("tone")
 )
-# One row per sentence in every scored output (jsonl, csv, parquet); `quote` is direct,
+# One row per sentence in every scored output (jsonl, csv, parquet). `speaker` is one name per
+# actor within an article, `speaker_key` groups actors across articles; `quote` is direct,
 # reported or none. The input's own fields (date, source, url, ...) follow as extra columns.
 SCORE_COLUMNS = (
-    ["doc_id", "sentence_index", "start", "end", "text", "speaker", "quote"]
+    ["doc_id", "sentence_index", "start", "end", "text", "speaker", "speaker_key", "quote"]
     + PREDICTION_COLUMNS
     + ["model_version"]
 )

@@ -22,6 +22,7 @@ from .attribution import attribute_with_quotes
 from .outputs import (BASE_SCHEMA, assemble, check_output, output_lock, read_parts, remove_work,
                       work_dir, write_atomically, write_part, write_text)
 from .schema import HEADS, SCORE_COLUMNS, proba_columns
+from .speakers import canonical_speakers, speaker_key
 
 __all__ = ["ScoreReport", "check_output", "score_articles", "score_document", "score_documents",
            "summarise", "write_atomically", "write_text"]
@@ -47,6 +48,7 @@ class _Split:
     spans: list[tuple[int, int]]
     texts: list[str]
     speakers: list[str | None]
+    keys: list[str | None]
     quotes: list[str]
 
 
@@ -54,7 +56,9 @@ def _split(article: Article) -> _Split:
     sentences = split_sentences(article.text)
     texts = [s.text for s in sentences]
     speakers, quotes = attribute_with_quotes(texts)
-    return _Split(article.doc_id, article.meta, [(s.start, s.end) for s in sentences], texts, speakers, quotes)
+    speakers = canonical_speakers(speakers)
+    return _Split(article.doc_id, article.meta, [(s.start, s.end) for s in sentences], texts, speakers,
+                  [speaker_key(s) for s in speakers], quotes)
 
 
 def _meta_column(name: str) -> str:
@@ -73,6 +77,7 @@ def _table(predictor, splits: list[_Split]) -> pa.Table:
         "end": [b for s in splits for _, b in s.spans],
         "text": texts,
         "speaker": [x for s in splits for x in s.speakers],
+        "speaker_key": [x for s in splits for x in s.keys],
         "quote": [q for s in splits for q in s.quotes],
     }
     proba = predictor.predict_proba(texts) if n else {h: np.zeros((0, len(v))) for h, v in HEADS.items()}
