@@ -75,12 +75,14 @@ def _countries() -> tuple[dict[str, str], dict[str, str]]:
     return demonyms, capitals
 
 
+@lru_cache(maxsize=1 << 16)  # names repeat across the articles of a batch
 def _plain(text: str) -> str:
     """Accents stripped and curly apostrophes straightened: "Cedeño" -> "Cedeno"."""
     text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)
 def clean(name: str | None) -> str | None:
     """A found speaker without what trails it ("on Thursday", ", for its part") or
     surrounding punctuation; None when nothing is left."""
@@ -99,6 +101,7 @@ def _is_title(word: str) -> bool:
     return any(part.lower().strip(".") in _titles() for part in word.split("-"))
 
 
+@lru_cache(maxsize=1 << 16)
 def _is_name_word(word: str) -> bool:
     bare = word.strip(".,")
     return (bare[:1].isupper() or bare.lower().split("-")[0] in _PARTICLES) and not _is_title(bare) \
@@ -120,6 +123,7 @@ def _person_in(part: str) -> str | None:
     return " ".join(run) if _is_title(words[start - 1]) else None
 
 
+@lru_cache(maxsize=1 << 16)
 def person(name: str | None) -> str | None:
     """The person a speaker names, titles and apposed roles dropped: "Col. Rajiv Mehra, an
     Indian army spokesman" and "the agency's director, Carl Denning" give the bare name."""
@@ -135,6 +139,7 @@ def person(name: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
 def speaker_key(name: str | None) -> str | None:
     """A key for one actor across articles: a person's bare name, or the words of a
     description, lower-case, accents, articles, possessives and small words dropped and
