@@ -2,8 +2,8 @@
 
 Executors read the article files (`articles.iter_articles`), then split, attribute and
 predict each article with `score.score_documents` inside `mapInPandas`, so both engines share
-one code path and write the same rows. The model directory is shipped to every executor
-with `SparkContext.addFile`; input files must be readable at the same path on every node
+one code path and write the same rows. The fitted model's folder is shipped to every
+executor with `SparkContext.addFile`; input files must be readable at the same path on every node
 (on one machine they are; on a cluster, use shared storage). Executors need this package
 and the model's requirements installed.
 
@@ -123,14 +123,16 @@ def output_schema(predictor, keys: list[str]):
 
 
 def _predictor(model_name: str, version: str, batch_size: int | None):
+    """The shipped fitted model, loaded once per Python worker (without importing mlflow)."""
     from pyspark import SparkFiles
 
-    from .predict import load
+    from .models import load_model_dir
+    from .predict import Predictor
 
     key = (model_name, version, batch_size)
     if key not in _PREDICTORS:
-        _PREDICTORS[key] = load(SparkFiles.get(model_name), batch_size=batch_size)
-        _PREDICTORS[key].version = version  # the driver's name for it (e.g. stance/3)
+        model = load_model_dir(SparkFiles.get(model_name))
+        _PREDICTORS[key] = Predictor(model, version=version, batch_size=batch_size)
     return _PREDICTORS[key]
 
 
@@ -157,12 +159,24 @@ def _scorer(model_name: str, version: str, batch_size: int | None, keys: list[st
 
 
 def _model_dir(model: str, tmp: Path) -> Path:
-    """A local model directory to ship to the executors: ``model`` itself, or an export of it."""
+    """A local model directory: ``model`` itself, or an export of it."""
     if Path(model).is_dir():
         return Path(model)
     from .registry import export
 
     return export(model, tmp / "model")
+
+
+def _fitted_dir(model_dir: Path) -> Path:
+    """The fitted-model folder to ship: the MLflow folder's artifact, or ``model_dir`` itself."""
+    from .models import META_FILE
+
+    if (model_dir / META_FILE).exists():
+        return model_dir
+    found = sorted(model_dir.glob(f"artifacts/*/{META_FILE}"))
+    if not found:
+        raise ValueError(f"{model_dir}: holds no stance model (no artifacts/*/{META_FILE})")
+    return found[0].parent
 
 
 def score_spark(inputs: list[str | Path], out: str | Path, model: str, master: str | None = None,
@@ -192,19 +206,22 @@ def score_spark(inputs: list[str | Path], out: str | Path, model: str, master: s
         model_dir = _model_dir(model, Path(tmp))
         predictor = load(model_dir, batch_size=batch_size)
         spark = session(master)
-        spark.sparkContext.addFile(str(model_dir.resolve()), recursive=True)
+        shipped = _fitted_dir(model_dir).resolve()
+        spark.sparkContext.addFile(str(shipped), recursive=True)
         read = read_articles(spark, files).persist(StorageLevel.MEMORY_AND_DISK)
         for row in read.where("problem IS NOT NULL").select("problem").collect():
             report.skipped.append(row.problem)
             print(f"skipped: {row.problem}", file=log)
-        articles = unique_ids(read.where("problem IS NULL"))
-        report.documents = articles.count()
-        keys = _meta_keys(articles)
+        found = read.where("problem IS NULL")
+        report.documents = found.count()
+        keys = _meta_keys(found)
         schema = output_schema(predictor, keys)
         count = partitions or max(spark.sparkContext.defaultParallelism,
                                   math.ceil(report.documents / ARTICLES_PER_PARTITION))
-        scored = (articles.repartition(count).select("doc_id", "text", "meta")
-                  .mapInPandas(_scorer(model_dir.resolve().name, predictor.version, batch_size, keys,
+        # one shuffle, by id: repeated ids meet for renaming, in the partitions that are scored
+        articles = unique_ids(found.repartition(count, "doc_id"))
+        scored = (articles.select("doc_id", "text", "meta")
+                  .mapInPandas(_scorer(shipped.name, predictor.version, batch_size, keys,
                                        schema.fieldNames()), schema))
         writer = scored.write.mode("overwrite")
         if "date" in keys:
