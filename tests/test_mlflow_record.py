@@ -2,6 +2,7 @@
 their own digests, the git commit, descriptions, reliability plots and the misclassified table."""
 
 import subprocess
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import mlflow
@@ -44,7 +45,7 @@ def test_train_leaves_a_complete_record(mlflow_store, small_labels, capsys):
     assert {"reliability_stance.png", "reliability_tone.png", "misclassified.json",
             "confusion_stance.png", "confusion_tone_genre_shift.png"} <= artifacts
     png = client.download_artifacts(run.info.run_id, "reliability_stance.png")
-    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     wrong = mlflow.load_table("misclassified.json", run_ids=[run.info.run_id])
     assert set(wrong["split"]) == {"test", "genre-shift"}
