@@ -51,7 +51,8 @@ def test_spark_rows_equal_local_rows_on_the_examples(store, capsys):
 
 
 @pytest.mark.slow
-def test_spark_partitions_by_day_renames_repeats_and_skips_bad_rows_like_local(store, capsys):
+def test_spark_reads_jsonl_and_parquet_partitions_by_day_renames_repeats_and_skips_bad_rows_like_local(
+        store, capsys):
     texts = [p.read_text() for p in sorted((ROOT / "examples" / "articles").glob("*.txt"))[:3]]
     inputs = store / "dated"
     inputs.mkdir()
@@ -61,6 +62,7 @@ def test_spark_partitions_by_day_renames_repeats_and_skips_bad_rows_like_local(s
              json.dumps({"text": texts[2], "date": "2026-03-02", "extra": {"k": 1}})]  # no id
     (inputs / "feed.jsonl").write_text("\n".join(lines) + "\n")
     (inputs / "binary.txt").write_bytes(b"\x00\x01garbage")
+    pd.DataFrame({"id": ["p1"], "text": [texts[2]], "date": ["2026-03-03"]}).to_parquet(inputs / "more.parquet")
     assert main(["score", str(inputs), "--out", str(store / "dated_local.parquet")]) == 2
     local_err = capsys.readouterr().err
     assert main(["score", "--engine", "spark", "--master", "local[2]", str(inputs),
@@ -68,10 +70,10 @@ def test_spark_partitions_by_day_renames_repeats_and_skips_bad_rows_like_local(s
     spark_err = capsys.readouterr().err
     for problem in ("feed.jsonl:2: broken JSON", "binary.txt: binary file"):
         assert problem in local_err and problem in spark_err
-    assert sorted(p.name for p in (store / "dated_spark.parquet").glob("day=*")) == ["day=2026-03-01",
-                                                                                   "day=2026-03-02"]
+    days = sorted(p.name for p in (store / "dated_spark.parquet").glob("day=*"))
+    assert days == ["day=2026-03-01", "day=2026-03-02", "day=2026-03-03"]
     spark = pd.read_parquet(store / "dated_spark.parquet")
     assert spark["day"].astype(str).tolist() == spark["date"].str[:10].tolist()
     local = pd.read_parquet(store / "dated_local.parquet")
-    assert set(local["doc_id"]) == {"a", "a#2", "feed:4"}
+    assert set(local["doc_id"]) == {"a", "a#2", "feed:4", "p1"}
     _same_rows(local, spark.drop(columns="day"))
