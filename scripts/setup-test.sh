@@ -23,3 +23,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "setup-test: installed $(chromium --version 2>/dev/null)"
 fi
 bash scripts/setup.sh
+# pyspark for the Spark tests: an extra of its own, so the quick start's set-up skips it
+if ! .venv/bin/python -c "import pyspark" 2>/dev/null; then
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[spark]"
+fi

@@ -66,13 +66,15 @@ def cmd_score(args) -> int:
 
     check_output(args.out, args.force)
     predictor = load(args.model, batch_size=args.batch_size)
-    report = score_articles(args.inputs, args.out, predictor, force=args.force)
+    report = score_articles(args.inputs, args.out, predictor, force=args.force, workers=args.workers,
+                            batch_sentences=args.checkpoint_every)
     resumed = f" ({report.resumed} resumed from an interrupted run)" if report.resumed else ""
     print(f"scored {report.documents} articles, {report.sentences} sentences{resumed} -> {args.out}")
     if args.summary:
         print(summarise(args.out))
     if report.skipped:
-        print(f"{len(report.skipped)} file(s) skipped", file=sys.stderr)
+        print(f"{len(report.skipped)} file(s) or row(s) skipped (listed above); everything else "
+              f"was scored", file=sys.stderr)
         return 2
     return 0
 
@@ -341,6 +343,16 @@ def cmd_quickstart(args) -> int:
     return 2 if report.skipped else 0
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return number
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -366,7 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="article files or folders")
     p.add_argument("--out", required=True, help="output file: .jsonl, .csv or .parquet")
     p.add_argument("--model", default=DEFAULT_MODEL, help="model URI or directory (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=64, help="sentences per model call (default: %(default)s)")
+    p.add_argument("--batch-size", type=_positive_int, default=None,
+                   help="sentences per model call (default: the model batches by itself)")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=4096, metavar="N",
+                   help="sentences per saved batch: an interrupted run loses at most this many "
+                        "(default: %(default)s)")
+    p.add_argument("--workers", type=_positive_int, default=1,
+                   help="processes that split articles and find speakers (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--summary", action="store_true", help="print sentences per stance and tone")
     p.add_argument("--engine", choices=["local", "spark"], default="local",

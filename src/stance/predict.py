@@ -40,7 +40,7 @@ def check_texts(texts) -> list[str]:
 class Predictor:
     """A fitted model plus the version string written into every output row."""
 
-    def __init__(self, model, version: str = "local", batch_size: int = 64):
+    def __init__(self, model, version: str = "local", batch_size: int | None = None):
         self.model = model
         self.version = version
         self.batch_size = batch_size
@@ -48,9 +48,13 @@ class Predictor:
     def predict_proba(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Per-head probability arrays (columns in `schema.HEADS` order), in input order.
 
-        Sentences are sorted by length before batching so each batch pads little.
+        Sentences are sorted by length before batching so each batch pads little. With no
+        ``batch_size`` the model gets them all at once and batches itself (the encoders sort
+        and batch internally; TF-IDF is fastest on one large call).
         """
         texts = check_texts(texts)
+        if not self.batch_size:
+            return self.model.predict_proba(list(texts))
         order = np.argsort([len(t) for t in texts], kind="stable")
         parts = {head: np.zeros((len(texts), len(labels))) for head, labels in HEADS.items()}
         for i in range(0, len(texts), self.batch_size):
@@ -93,7 +97,7 @@ class Predictor:
         return self.predict(texts)
 
 
-def load(uri: str | Path, batch_size: int = 64) -> Predictor:
+def load(uri: str | Path, batch_size: int | None = None) -> Predictor:
     """A Predictor from ``models:/stance@champion``, ``runs:/...``, or a local model directory."""
     from . import registry
     from .models import META_FILE, load_model_dir

@@ -140,6 +140,14 @@ def set_version_tags(version: str, tags: dict[str, str]) -> None:
         client.set_model_version_tag(REGISTERED_MODEL, version, key, str(value))
 
 
+def describe(version: str, text: str) -> None:
+    """Describe a version; give the registered model its description if it has none yet."""
+    client = MlflowClient()
+    if not client.get_registered_model(REGISTERED_MODEL).description:
+        client.update_registered_model(REGISTERED_MODEL, description=MODEL_DESCRIPTION)
+    client.update_model_version(REGISTERED_MODEL, version, description=text)
+
+
 def delete_alias(alias: str) -> None:
     MlflowClient().delete_registered_model_alias(REGISTERED_MODEL, alias)
 
@@ -184,14 +192,6 @@ def fail_abandoned_runs(log=print) -> list[str]:
             log(f"run {run.info.run_id} was left RUNNING by process {pid}, which is gone: marked FAILED")
             failed.append(run.info.run_id)
     return failed
-
-
-def describe(version: str, text: str) -> None:
-    """Describe a version; give the registered model its description if it has none yet."""
-    client = MlflowClient()
-    if not client.get_registered_model(REGISTERED_MODEL).description:
-        client.update_registered_model(REGISTERED_MODEL, description=MODEL_DESCRIPTION)
-    client.update_model_version(REGISTERED_MODEL, version, description=text)
 
 
 def list_versions() -> list[dict]:
