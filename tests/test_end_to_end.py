@@ -97,6 +97,13 @@ def test_mlflow_scoring_server_answers_with_the_schema(trained, tmp_path):
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
                                          headers={"Content-Type": "application/json"})
         answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
+        article = ("MOGADISHU — The militia warned it would shell the airport. “We will not stop,” "
+                   "its commander, Abdi Farah, said. Farah later denied targeting civilians.")
+        body = json.dumps({"dataframe_records": [{"article": article, "id": "a1", "date": "2026-11-30",
+                                                  "source": "wire"}]}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
+                                         headers={"Content-Type": "application/json"})
+        article_rows = json.loads(urllib.request.urlopen(request, timeout=30).read())["predictions"]
     finally:  # the whole process group: no MLflow or uvicorn process outlives the test
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -105,5 +112,13 @@ def test_mlflow_scoring_server_answers_with_the_schema(trained, tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
     rows = answer["predictions"]
-    assert len(rows) == 2 and list(rows[0]) == PREDICTION_COLUMNS
+    assert len(rows) == 2 and list(rows[0]) == [*PREDICTION_COLUMNS, "model_version"]
+    assert {r["model_version"] for r in rows} == {"stance/1"}
+    # an article request: one row per sentence, offsets, speakers, the fields sent, the version
+    assert [r["sentence_index"] for r in article_rows] == [0, 1, 2]
+    assert list(article_rows[0])[:len(SCORE_COLUMNS)] == SCORE_COLUMNS
+    assert {r["doc_id"] for r in article_rows} == {"a1"} and {r["date"] for r in article_rows} == {"2026-11-30"}
+    assert article_rows[1]["speaker"] == article_rows[2]["speaker"] == "Abdi Farah"
+    assert article_rows[1]["quote"] == "direct" and {r["model_version"] for r in article_rows} == {"stance/1"}
+    assert article[article_rows[2]["start"]:article_rows[2]["end"]] == article_rows[2]["text"]
     assert abs(sum(rows[1][c] for c in PREDICTION_COLUMNS if c.startswith("p_stance_")) - 1) < 1e-6

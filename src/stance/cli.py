@@ -90,12 +90,14 @@ def cmd_export(args) -> int:
 def cmd_serve(args) -> int:
     from .registry import check_model, tracking_uri
 
-    check_model(args.model)  # a one-line error here rather than a traceback from the server
+    version = check_model(args.model)  # a one-line error here rather than a traceback from the server
     # MLflow starts the server as `exec uvicorn ...` through the shell: put this environment's
     # scripts first on PATH so it is found even when the virtual environment is not activated.
     scripts = str(Path(sys.executable).parent)
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri(),
            "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
+    if not Path(args.model).is_dir():  # an exported folder names its own version
+        env["STANCE_MODEL_VERSION"] = version
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", args.model,
                "--env-manager", "local", "-h", args.host, "-p", str(args.port)]
     print(" ".join(command[2:]), file=sys.stderr)

@@ -97,13 +97,30 @@ class Predictor:
         return self.predict(texts)
 
 
+def exported_version(model_root: Path) -> str:
+    """The version an exported MLflow model directory was made from (``stance/3``), else its name."""
+    import json
+
+    meta = Path(model_root) / "stance_export.json"
+    return json.loads(meta.read_text())["version"] if meta.exists() else Path(model_root).name
+
+
 def load(uri: str | Path, batch_size: int | None = None) -> Predictor:
-    """A Predictor from ``models:/stance@champion``, ``runs:/...``, or a local model directory."""
-    from . import registry
+    """A Predictor from ``models:/stance@champion``, ``runs:/...``, or a local model directory.
+
+    A directory (exported MLflow model, or a bare fitted model) is read without importing
+    MLflow, which keeps loading it to about a second plus the model's own files.
+    """
     from .models import META_FILE, load_model_dir
 
     path = Path(uri)
     if path.is_dir() and (path / META_FILE).exists():  # a bare fitted-model directory
         return Predictor(load_model_dir(path), version=path.name, batch_size=batch_size)
+    if path.is_dir() and (path / "MLmodel").exists():
+        found = sorted(path.glob("artifacts/*/" + META_FILE))
+        if found:
+            return Predictor(load_model_dir(found[0].parent), version=exported_version(path), batch_size=batch_size)
+    from . import registry
+
     model, version = registry.load_model(str(uri))
     return Predictor(model, version=version, batch_size=batch_size)

@@ -75,24 +75,55 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context):
         from .models import load_model_dir
-        from .predict import Predictor
+        from .predict import Predictor, exported_version
 
-        self.predictor = Predictor(load_model_dir(context.artifacts["model_dir"]))
+        model_dir = Path(context.artifacts["model_dir"])
+        # `stance serve` names the registry version; an exported directory records it itself
+        version = os.environ.get("STANCE_MODEL_VERSION") or exported_version(model_dir.parents[1])
+        self.predictor = Predictor(load_model_dir(model_dir), version=version)
 
     def predict(self, context, model_input, params=None):
-        if isinstance(model_input, pd.DataFrame):
-            texts = model_input["text"].tolist() if "text" in model_input else model_input.iloc[:, 0].tolist()
-        else:
-            texts = model_input  # a str is one sentence; bytes, numbers, None are refused below
+        """Sentences in (a ``text`` column), predictions out; or articles in (an ``article``
+        column, optional ``id`` and metadata columns), one row per sentence out (`score`'s rows)."""
         try:
-            return self.predictor.predict_frame(texts)
+            if isinstance(model_input, pd.DataFrame) and "article" in model_input:
+                return self._articles(model_input)
+            if isinstance(model_input, pd.DataFrame):
+                texts = model_input["text"].tolist() if "text" in model_input else model_input.iloc[:, 0].tolist()
+            else:
+                texts = model_input  # a str is one sentence; bytes, numbers, None are refused below
+            frame = self.predictor.predict_frame(texts)
+            frame["model_version"] = self.predictor.version
+            return frame
         except BadInputError as err:  # the scoring server answers 400 with this message
             raise mlflow.exceptions.MlflowException.invalid_parameter_value(str(err)) from None
+
+    def _articles(self, frame: pd.DataFrame) -> pd.DataFrame:
+        from .score import score_documents
+
+        docs = []
+        for i, row in enumerate(frame.to_dict("records")):
+            text = row.pop("article")
+            if not isinstance(text, str) or not text.strip():
+                raise BadInputError(f"row {i}: article is {type(text).__name__ if text is not None else 'null'}"
+                                    ", expected a non-empty str")
+            doc_id = row.pop("id", None)
+            row.pop("text", None)
+            meta = {k: v for k, v in row.items() if v is not None and v == v}  # NaN: field not sent
+            docs.append((str(doc_id) if doc_id is not None and doc_id == doc_id else f"doc-{i}", text, meta))
+        return pd.DataFrame(score_documents(self.predictor, docs))
+
+
+# Columns a request may send: sentences (`text`) or articles (`article`, with an optional `id`
+# and metadata that is carried to every sentence row).
+REQUEST_COLUMNS = ("text", "article", "id", "date", "source", "url", "title")
 
 
 def signature() -> ModelSignature:
     outputs = [ColSpec("string" if c in ("stance", "tone") else "double", c) for c in PREDICTION_COLUMNS]
-    return ModelSignature(inputs=Schema([ColSpec("string", "text")]), outputs=Schema(outputs))
+    outputs.append(ColSpec("string", "model_version"))
+    inputs = [ColSpec("string", c, required=False) for c in REQUEST_COLUMNS]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 
 def log_model(model_dir: Path, example_texts: list[str]) -> str:
