@@ -39,7 +39,7 @@ def _where_runs_are() -> str:
 def cmd_train(args) -> int:
     from .train import train
 
-    result = train(args.recipe, labels=args.labels, limit=args.limit, log=_progress)
+    result = train(args.recipe, labels=args.labels, limit=args.limit, log=_progress, corpus=args.corpus)
     print(f"run {result['run_id']} -> registered stance version {result['version']}")
     _print_metrics(result["metrics"])
     _progress(_where_runs_are())
@@ -374,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", default=DEFAULT_RECIPE, help="recipe file in training/ (default: %(default)s)")
     p.add_argument("--labels", default="labels", help="folder of label batches (default: %(default)s)")
     p.add_argument("--limit", type=int, help="train on the first N training rows only (quick checks)")
+    p.add_argument("--corpus", help="articles (files or a folder) whose sentences the distill family "
+                                     "learns from the teacher, unlabelled")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("score", help="score articles (.txt, .jsonl or folders) into jsonl/csv/parquet")

@@ -124,8 +124,12 @@ def _macro_f1(dataset, logits) -> float:
 def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: int = 6, lr: float = 5e-5,
                  head_lr: float = 1e-3, batch_size: int = 16, weight_decay: float = 0.01,
                  warmup: float = 0.1, patience: int = 2, seed: int = 13, max_steps: int | None = None,
-                 class_weight: bool = True, layers: int | None = None, encoder: str = "minilm", log=print) -> tuple[object, list[dict]]:
-    """Fine-tune and return (best module, per-epoch history of loss and dev macro-F1)."""
+                 class_weight: bool = True, layers: int | None = None, encoder: str = "minilm", log=print,
+                 soft: dict[str, np.ndarray] | None = None) -> tuple[object, list[dict]]:
+    """Fine-tune and return (best module, per-epoch history of loss and dev macro-F1).
+
+    With ``soft`` (a teacher's probabilities per head, one row per training row) the loss is the
+    cross-entropy against those distributions instead of the labels: distillation."""
     import torch
     from transformers.utils import logging as hf_logging
 
@@ -157,7 +161,11 @@ def train_module(train_rows: list[dict], dev_rows: list[dict] | None, epochs: in
         for ids, mask, labels in _batches(train_set, batch_size, shuffle=True, rng=rng):
             outputs = module(ids, mask)
             row_weight = labels["weight"]
-            loss = sum((losses[h](out, labels[h]) * row_weight).mean() for h, out in zip(HEADS, outputs))
+            if soft is None:
+                loss = sum((losses[h](out, labels[h]) * row_weight).mean() for h, out in zip(HEADS, outputs))
+            else:
+                loss = sum((-(torch.as_tensor(soft[h][labels["index"]]) * out.log_softmax(-1)).sum(-1)
+                            * row_weight).mean() for h, out in zip(HEADS, outputs))
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)

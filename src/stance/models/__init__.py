@@ -31,10 +31,12 @@ __all__ = ["FAMILY_NAMES", "FORMAT_VERSION", "META_FILE", "EmbedModel", "Family"
 def _families():
     from ..baselines import LexiconModel, ZeroShotModel
 
-    return {m.family: m for m in (TfidfModel, EmbedModel, FinetuneModel, LexiconModel, ZeroShotModel)}
+    from .distilled import DistillModel
+
+    return {m.family: m for m in (TfidfModel, EmbedModel, FinetuneModel, DistillModel, LexiconModel, ZeroShotModel)}
 
 
-FAMILY_NAMES = ("tfidf", "embed", "finetune", "lexicon", "zeroshot")
+FAMILY_NAMES = ("tfidf", "embed", "finetune", "distill", "lexicon", "zeroshot")
 
 
 def build_model(family: str, params: dict):

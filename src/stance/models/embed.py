@@ -27,15 +27,16 @@ class EmbedModel(Family):
 
     def __init__(self, C=2.0, class_weight="balanced", max_iter=3000, batch_size=32, threads=None,
                  encoder="minilm", head="logreg", hidden=512, alpha=0.01, seed=13,
-                 tfidf_weight=0.0, tfidf_ngrams=(1, 2), tfidf_min_df=2):
+                 tfidf_weight=0.0, tfidf_ngrams=(1, 2), tfidf_min_df=2, quantize=False):
         if head not in ("logreg", "mlp"):
             raise ValueError(f"embed: unknown head {head!r} (known: logreg, mlp)")
         self._params = {"C": C, "class_weight": class_weight, "max_iter": max_iter,
                         "batch_size": batch_size, "threads": threads, "encoder": encoder,
                         "head": head, "hidden": hidden, "alpha": alpha, "seed": seed,
                         "tfidf_weight": tfidf_weight, "tfidf_ngrams": list(tfidf_ngrams),
-                        "tfidf_min_df": tfidf_min_df}
+                        "tfidf_min_df": tfidf_min_df, "quantize": quantize}
         self.tfidf_ = None
+        self.model_file_ = "encoder.onnx"
         self.cache_key_ = None  # set while training: embeddings come from the cache
 
     def _encode(self, texts):
@@ -91,8 +92,32 @@ class EmbedModel(Family):
         return {h: align_log_proba(clf.predict_proba(self._features(x, texts, h)), list(clf.classes_), h)
                 for h, clf in self.heads_.items()}
 
+    def use_embedding_cache(self) -> None:
+        """Read embeddings through the on-disk cache (a loaded model runs its graph otherwise)."""
+        from ..encoder import pooled_encoder_onnx
+
+        name = Path(pooled_encoder_onnx(self._params["encoder"])).name
+        self.cache_key_ = name if self.model_file_ == "encoder.onnx" else f"{name}-int8"
+
+    def quantized(self) -> EmbedModel:
+        """A copy whose encoder runs the int8 graph (`encoder.quantize_encoder`); same heads.
+
+        Its embeddings are cached apart from the fp32 ones, so re-evaluating costs nothing."""
+        from ..encoder import OnnxEncoder, quantize_encoder
+
+        copy = EmbedModel(**self._params)
+        copy.heads_, copy.tfidf_ = self.heads_, self.tfidf_
+        copy.temperature_ = dict(self.temperature_ or {})
+        copy.folder_, copy.model_file_ = self.folder_, quantize_encoder(Path(self.folder_)).name
+        copy.encoder_ = OnnxEncoder(copy.folder_, copy.model_file_, threads=self._params["threads"])
+        copy.cache_key_ = f"{Path(self.folder_).name}-int8" if self.cache_key_ else None
+        return copy
+
+    def params(self) -> dict:
+        return {**self._params, "model_file": self.model_file_}
+
     def save(self, path: Path) -> None:
-        for name in ("encoder.onnx", "tokenizer.json"):
+        for name in (self.model_file_, "tokenizer.json"):
             if Path(self.folder_) != path:
                 shutil.copy(Path(self.folder_) / name, path / name)
         joblib.dump(self.heads_, path / "heads.joblib")
@@ -103,9 +128,11 @@ class EmbedModel(Family):
     def load(cls, path: Path, params: dict) -> EmbedModel:
         from ..encoder import OnnxEncoder
 
+        params = dict(params)
+        model_file = params.pop("model_file", "encoder.onnx")
         model = cls(**params)
-        model.folder_ = path
-        model.encoder_ = OnnxEncoder(path, threads=params.get("threads"))
+        model.folder_, model.model_file_ = path, model_file
+        model.encoder_ = OnnxEncoder(path, model_file, threads=params.get("threads"))
         model.heads_ = joblib.load(path / "heads.joblib")
         model.tfidf_ = joblib.load(path / "tfidf.joblib") if (path / "tfidf.joblib").exists() else None
         return model

@@ -27,6 +27,9 @@ class FinetuneModel(Family):
         self.model_file_ = "model.onnx"
 
     def fit(self, texts, targets, dev=None, sample_weight=None) -> FinetuneModel:
+        return self._fit(texts, targets, dev, sample_weight)
+
+    def _fit(self, texts, targets, dev=None, sample_weight=None, soft=None) -> FinetuneModel:
         from ..finetune import export_module, train_module
 
         weights = sample_weight if sample_weight is not None else [1.0] * len(texts)
@@ -40,7 +43,7 @@ class FinetuneModel(Family):
         module, self.history_ = train_module(rows, dev_rows, epochs=p["epochs"], lr=p["lr"],
                                              head_lr=p["head_lr"], batch_size=p["batch_size"],
                                              patience=p["patience"], seed=p["seed"], max_steps=p["max_steps"],
-                                             layers=p["layers"], encoder=p["encoder"])
+                                             layers=p["layers"], encoder=p["encoder"], soft=soft)
         self.folder_ = self.work_dir_ = export_module(module, Path(tempfile.mkdtemp(prefix="stance-finetune-")))
         self._open()
         return self
@@ -58,7 +61,7 @@ class FinetuneModel(Family):
         """A copy that runs the int8 (dynamic, per-channel) quantised graph."""
         from ..encoder import quantize
 
-        copy = FinetuneModel(**self._params)
+        copy = type(self)(**self._params)
         copy.folder_, copy.model_file_ = self.folder_, "model.int8.onnx"
         copy.work_dir_ = getattr(self, "work_dir_", None)
         copy.temperature_ = dict(self.temperature_ or {})

@@ -1,0 +1,69 @@
+"""The distill family (a student trained on a teacher's probabilities) and the int8 frozen encoder."""
+
+import numpy as np
+import pytest
+
+from stance.schema import HEADS
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tfidf_model, tmp_path_factory):
+    from stance.models import save_model_dir
+
+    return save_model_dir(tfidf_model, tmp_path_factory.mktemp("teacher") / "tfidf")
+
+
+def test_corpus_sentences_are_split_deduplicated_and_skip_labelled_text(tmp_path):
+    from stance.models.distilled import corpus_sentences
+
+    (tmp_path / "a.txt").write_text("The army warned of strikes. Talks resumed on Monday.")
+    (tmp_path / "b.jsonl").write_text('{"id": 1, "text": "Talks resumed on Monday. Prices rose."}\n')
+    found = corpus_sentences(tmp_path, limit=10, known={"Prices rose."})
+    assert found == ["The army warned of strikes.", "Talks resumed on Monday."]
+    assert corpus_sentences(tmp_path, limit=1, known=set()) == ["The army warned of strikes."]
+
+
+@pytest.mark.slow
+def test_student_learns_the_teachers_probabilities_on_labelled_and_corpus_text(all_rows, teacher_dir, tmp_path):
+    from stance.models import build_model, load_model_dir, save_model_dir
+    from stance.predict import load
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "news.txt").write_text(" ".join(r["text"] for r in all_rows[400:480]))
+    rows = all_rows[:96]
+    student = build_model("distill", {"teacher": str(teacher_dir), "corpus": str(corpus), "layers": 1,
+                                      "epochs": 4, "patience": 4, "lr": 3e-4, "head_lr": 1e-2, "quantize": False})
+    student.fit([r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS})
+    losses = [e["loss"] for e in student.history_]
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    # the student moved towards the teacher on text it saw only through the teacher
+    seen = [r["text"] for r in all_rows[400:480]]
+    teacher = load(teacher_dir).predict_proba(seen)["stance"].argmax(1)
+    agree = (student.predict_proba(seen)["stance"].argmax(1) == teacher).mean()
+    assert agree > 0.5
+    save_model_dir(student, tmp_path / "student")
+    again = load_model_dir(tmp_path / "student")
+    assert again.family == "distill"
+    np.testing.assert_allclose(again.predict_proba(seen[:5])["stance"], student.predict_proba(seen[:5])["stance"],
+                               atol=1e-5)
+
+
+@pytest.mark.slow
+def test_int8_frozen_encoder_stays_close_and_ships_alone(all_rows, tmp_path):
+    from stance.models import build_model, load_model_dir, save_model_dir
+
+    rows = all_rows[:150]
+    model = build_model("embed", {"C": 1.0}).fit([r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS})
+    int8 = model.quantized()
+    texts = [r["text"] for r in all_rows[300:380]]
+    fp32_vectors, int8_vectors = model.encoder_.run(texts)["embedding"], int8.encoder_.run(texts)["embedding"]
+    cosine = (fp32_vectors * int8_vectors).sum(1) / np.linalg.norm(int8_vectors, axis=1)
+    assert cosine.mean() > 0.95  # the AVX2 overflow this quantisation avoids gave ~0
+    same = (model.predict_proba(texts)["stance"].argmax(1) == int8.predict_proba(texts)["stance"].argmax(1)).mean()
+    assert same > 0.85
+    save_model_dir(int8, tmp_path / "int8")
+    assert (tmp_path / "int8" / "encoder.int8.onnx").exists() and not (tmp_path / "int8" / "encoder.onnx").exists()
+    again = load_model_dir(tmp_path / "int8")
+    int8.cache_key_ = None  # as loaded: encode, not the training cache (int8 results depend on the batch)
+    np.testing.assert_allclose(again.predict_proba(texts[:5])["tone"], int8.predict_proba(texts[:5])["tone"], atol=1e-6)
