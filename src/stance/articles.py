@@ -183,7 +183,7 @@ def _parquet_articles(path: Path, problems: list[str]) -> Iterator[Article]:
 
     try:
         source = pq.ParquetFile(path)
-    except Exception as err:  # pyarrow raises several types for a damaged file
+    except Exception as err:  # noqa: BLE001 - pyarrow raises several types for a damaged file
         raise ArticleError(f"{path}: not a readable Parquet file ({err})") from None
     if "text" not in source.schema_arrow.names:
         raise ArticleError(f"{path}: no 'text' column (columns: {', '.join(source.schema_arrow.names)})")

@@ -109,14 +109,19 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
                                     ", expected a non-empty str")
             doc_id = row.pop("id", None)
             row.pop("text", None)
-            meta = {k: v for k, v in row.items() if v is not None and v == v}  # NaN: field not sent
-            docs.append((str(doc_id) if doc_id is not None and doc_id == doc_id else f"doc-{i}", text, meta))
+            meta = {k: v for k, v in row.items() if not _missing(v)}
+            docs.append((f"doc-{i}" if _missing(doc_id) else str(doc_id), text, meta))
         return pd.DataFrame(score_documents(self.predictor, docs))
 
 
 # Columns a request may send: sentences (`text`) or articles (`article`, with an optional `id`
 # and metadata that is carried to every sentence row).
 REQUEST_COLUMNS = ("text", "article", "id", "date", "source", "url", "title")
+
+
+def _missing(value) -> bool:
+    """A field a request did not send: None, or the NaN pandas fills such cells with."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def signature() -> ModelSignature:

@@ -19,8 +19,18 @@ import pyarrow as pa
 
 from .articles import Article, ArticleError, find_inputs, iter_articles, split_sentences
 from .attribution import attribute_with_quotes
-from .outputs import (BASE_SCHEMA, assemble, check_output, output_lock, read_parts, remove_work,
-                      work_dir, write_atomically, write_part, write_text)
+from .outputs import (
+    BASE_SCHEMA,
+    assemble,
+    check_output,
+    output_lock,
+    read_parts,
+    remove_work,
+    work_dir,
+    write_atomically,
+    write_part,
+    write_text,
+)
 from .schema import HEADS, SCORE_COLUMNS, proba_columns
 from .speakers import canonical_speakers, speaker_key
 
@@ -104,7 +114,7 @@ def _as_article(doc, n: int) -> Article:
         return Article(f"doc-{n}", doc, {})
     doc_id, text, *rest = doc
     if not isinstance(text, str):
-        raise ValueError(f"document {n} ({doc_id!r}): text must be a string, got {type(text).__name__}")
+        raise TypeError(f"document {n} ({doc_id!r}): text must be a string, got {type(text).__name__}")
     return Article(str(doc_id), text, dict(rest[0]) if rest and rest[0] else {})
 
 

@@ -13,7 +13,7 @@ from stance.summaries import read_scores
 
 
 def _data(page: str) -> dict:
-    raw = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1)
+    raw = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.DOTALL).group(1)
     return json.loads(raw)
 
 

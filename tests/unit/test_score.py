@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
+from stance.outputs import read_parts, work_dir
 from stance.predict import Predictor
 from stance.schema import SCORE_COLUMNS
-from stance.outputs import read_parts, work_dir
 from stance.score import score_articles
 
 

@@ -30,7 +30,6 @@ __all__ = ["FAMILY_NAMES", "FORMAT_VERSION", "META_FILE", "EmbedModel", "Family"
 
 def _families():
     from ..baselines import LexiconModel, ZeroShotModel
-
     from .distilled import DistillModel
 
     return {m.family: m for m in (TfidfModel, EmbedModel, FinetuneModel, DistillModel, LexiconModel, ZeroShotModel)}
