@@ -36,7 +36,9 @@ def test_tables_add_up_to_the_scored_rows(scored, tmp_path):
 def test_actors_are_canonical_within_an_article(scored):
     frame = read_scores(scored)
     brandt = frame[(frame["doc_id"] == "pbz-011") & frame["speaker"].fillna("").str.contains("Brandt")]
-    assert {"Chief Executive Annika Brandt", "Brandt"} <= set(brandt["speaker"])
+    # the article names her "Chief Executive Annika Brandt", later "Brandt": the scorer already
+    # writes one name per actor, and the summaries keep it
+    assert len(brandt) >= 2 and set(brandt["speaker"]) == {"Annika Brandt"}
     assert set(brandt["actor"]) == {"Annika Brandt"} and set(brandt["actor_key"]) == {"annika brandt"}
 
 
