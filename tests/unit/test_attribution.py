@@ -30,6 +30,15 @@ from stance.attribution import attribute, find_speaker
      "Iran’s intelligence ministry"),
     ("A student, who gave only her first name, Nazanin, said she was afraid to talk on the phone.", None),
     ("The agreement that ended the war called for displaced people to return home.", None),
+    # headlines and analysis in the present tense; plural nouns that look like verbs are not
+    ("Moldova denies plan to expel Russian diplomats", "Moldova"),
+    ("Kenya's health ministry calls on striking doctors to return to work", "Kenya's health ministry"),
+    ("Calls for a ceasefire grew louder in the capital.", None),
+    ("Reports of looting spread across the city overnight.", None),
+    # any act turned into a statement by a participle; a quotation introduced by a colon
+    ("Thousands of farmers blocked the motorway on Monday, demanding lower fuel taxes.", "Thousands of farmers"),
+    ("Privately, one European diplomat was blunter: “This deal is dead.”", "one European diplomat"),
+    ("Asked about the vote, Mr. Oyelaran smiled and said the result spoke for itself.", "Mr. Oyelaran"),
 ])
 def test_find_speaker(sentence, speaker):
     assert find_speaker(sentence) == speaker
@@ -46,6 +55,14 @@ def test_pronoun_speakers_take_the_speaker_named_before():
 def test_quotation_over_two_sentences_takes_the_closing_speaker():
     sentences = ["“We will not retreat.", "Every street will be defended,” the commander said.", "Fighting went on."]
     assert attribute(sentences) == ["the commander", "the commander", None]
+
+
+def test_a_quotation_paragraph_after_a_quoted_statement_continues_it():
+    sentences = ["“The bridge will hold,” said Mayor Ines Talbot.",
+                 "“We have repaired worse than this, and we will do it again.”",
+                 "The river rose another metre overnight.",
+                 "“Stay away from the banks.”"]
+    assert attribute(sentences) == ["Mayor Ines Talbot", "Mayor Ines Talbot", None, None]
 
 
 def test_speakers_agree_with_the_labels():
