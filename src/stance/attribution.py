@@ -64,7 +64,13 @@ _PRONOUNS = {"he", "she", "they", "it"}
 _NOT_SPEAKERS = {"we", "i", "you", "there", "this", "that"}
 # a "name" starting or ending with one of these is a clause or an adverbial, not a speaker:
 # ", and warned", "where it said", "said at a news conference", "denied any wrongdoing and said"
-_CLAUSE_WORDS = set(["and", "but", "or", "nor", "which", "who", "whom", "where", "while", "when", "as", "so", "then", "that", "if", "because", "though", "although", "adding", "saying", "at", "in", "on", "to", "after", "during", "before", "by", "from", "with", "without", "of", "for", "over", "late", "early", "earlier", "later", "today", "yesterday", "tonight", "this", "last", "next"])
+_CLAUSE_WORDS = {
+    "and", "but", "or", "nor", "which", "who", "whom", "where", "while", "when", "as", "so",
+    "then", "that", "if", "because", "though", "although", "adding", "saying", "at", "in",
+    "on", "to", "after", "during", "before", "by", "from", "with", "without", "of", "for",
+    "over", "late", "early", "earlier", "later", "today", "yesterday", "tonight", "this",
+    "last", "next",
+}
 
 
 # a "name" that starts with a speech verb is a clause: ", said Kyiv had proposed ..."
