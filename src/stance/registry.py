@@ -7,6 +7,7 @@ This is the only module that imports mlflow. The default store is an embedded SQ
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import socket
@@ -121,7 +122,7 @@ REQUEST_COLUMNS = ("text", "article", "id", "date", "source", "url", "title")
 
 def _missing(value) -> bool:
     """A field a request did not send: None, or the NaN pandas fills such cells with."""
-    return value is None or (isinstance(value, float) and value != value)
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def signature() -> ModelSignature:

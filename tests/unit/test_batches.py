@@ -120,5 +120,5 @@ def test_import_keeps_a_rows_own_source_and_date(labels, tmp_path):
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     import_batch(src, "round-2", labels=labels)
     written = [json.loads(x) for x in (labels / "round-2.jsonl").read_text().splitlines()]
-    assert [(r["source"], r["added"]) for r in written][0] == ("written", "2026-11-01")
+    assert (written[0]["source"], written[0]["added"]) == ("written", "2026-11-01")
     assert written[1]["source"] == "w09.jsonl" and written[1]["added"] != "2026-11-01"
