@@ -3,9 +3,10 @@
 Corpus: the labelled articles (`stance labels articles`) repeated under new ids into one JSONL
 file of --articles articles (with `date` and `source` fields, which are carried to the output).
 Each model is run as a real `stance score` process; wall time, articles/s, sentences/s and the
-process's peak RSS are reported, beside the model's own sentences/s on the same sentences.
+process's peak RSS are reported in one table beside the model alone (load time, sentences/s at
+batch 1, 32 and 128, each model in a fresh process; `bench.measure`), all measured in one run.
 
-    python benchmarks/score_bench.py --model /path/to/exported/tfidf --articles 1000 50000
+    python benchmarks/score_bench.py --model exported/tfidf exported/mpnet --articles 50000 300
 """
 
 from __future__ import annotations
@@ -51,53 +52,48 @@ def run_score(model: str, corpus: Path, out: Path, *extra: str) -> dict:
             "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
-def model_only(model: str, corpus: Path, limit: int) -> dict:
-    """The model's own sentences/s at batch 32 on the corpus's sentences, and its load time."""
-    from stance.articles import split_sentences
-    from stance.predict import load
+def model_only(model: str, limit: int, repeat: int) -> dict:
+    """The model alone (`bench.measure`, in a fresh process): load time and sentences/s at batch
+    1, 32 and 128 on the first ``limit`` sentences of labels/articles."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench import measure
 
-    started = time.perf_counter()
-    predictor = load(model, batch_size=32)
-    load_s = time.perf_counter() - started
-    texts = []
-    with open(corpus, encoding="utf-8") as rows:
-        for line in rows:
-            texts.extend(s.text for s in split_sentences(json.loads(line)["text"]))
-            if len(texts) >= limit:
-                break
-    texts = texts[:limit]
-    predictor.predict_proba(texts[:64])
-    t = time.perf_counter()
-    predictor.predict_proba(texts)
-    return {"load_s": load_s, "model_sentences_per_s": len(texts) / (time.perf_counter() - t)}
+    return measure(model, repeat=repeat, limit_batch1=min(limit, 128), sentences=limit)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="exported model folder or models:/ URI")
-    parser.add_argument("--articles", type=int, nargs="+", default=[1000])
+    parser.add_argument("--model", required=True, nargs="+", help="exported model folders or models:/ URIs")
+    parser.add_argument("--articles", type=int, nargs="+", default=[1000],
+                        help="corpus sizes (one value per model, or one for all)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
-    parser.add_argument("--model-sentences", type=int, default=20000,
-                        help="sentences for the model-only figure (give mpnet models ~600)")
+    parser.add_argument("--model-sentences", type=int, default=640, help="sentences for the model-only figures")
+    parser.add_argument("--repeat", type=int, default=2, help="model-only: best of this many runs")
     parser.add_argument("--out", help="write the rows as JSON here")
     args = parser.parse_args()
+    one_each = len(args.model) > 1 and len(args.articles) == len(args.model)
+    sizes = [[n] for n in args.articles] if one_each else [args.articles] * len(args.model)
     rows = []
     with tempfile.TemporaryDirectory(prefix="score-bench-") as tmp:
-        for n in args.articles:
-            corpus = make_corpus(n, Path(tmp) / f"corpus-{n}.jsonl")
-            own = model_only(args.model, corpus, args.model_sentences)
-            for workers in args.workers:
-                result = run_score(args.model, corpus, Path(tmp) / "out.parquet", "--workers", str(workers))
-                rows.append({"model": args.model, "workers": workers, **result, **own})
-                os.unlink(Path(tmp) / "out.parquet")
-    print("| model | articles | workers | wall s | articles/s | sentences/s | model-only sentences/s "
-          "| end-to-end / model | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|")
+        for model, ns in zip(args.model, sizes):
+            own = model_only(model, args.model_sentences, args.repeat)
+            for n in ns:
+                corpus = make_corpus(n, Path(tmp) / f"corpus-{n}.jsonl")
+                for workers in args.workers:
+                    print(f"scoring {n} articles with {model}, {workers} worker(s) ...", flush=True)
+                    result = run_score(model, corpus, Path(tmp) / "out.parquet", "--workers", str(workers))
+                    rows.append({"model": model, "workers": workers, **result,
+                                 **{f"model_{k}": v for k, v in own.items()}})
+                    os.unlink(Path(tmp) / "out.parquet")
+    print("\n| model | articles | workers | wall s | articles/s | sentences/s end to end | model alone @1 "
+          "| @32 | @128 | end to end / model @32 | load s | peak RSS MB (scorer) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         rate = r["sentences"] / r["wall_s"]
         print(f"| {Path(r['model']).name} | {r['articles']:,} | {r['workers']} | {r['wall_s']:.1f} "
-              f"| {r['articles'] / r['wall_s']:,.0f} | {rate:,.0f} | {r['model_sentences_per_s']:,.0f} "
-              f"| {rate / r['model_sentences_per_s']:.0%} | {r['peak_rss_mb']:.0f} |")
+              f"| {r['articles'] / r['wall_s']:,.0f} | {rate:,.0f} | {r['model_batch_1']:,.0f} "
+              f"| {r['model_batch_32']:,.0f} | {r['model_batch_128']:,.0f} | {rate / r['model_batch_32']:.0%} "
+              f"| {r['model_load_s']:.1f} | {r['peak_rss_mb']:.0f} |")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=2))
 

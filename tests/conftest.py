@@ -91,8 +91,8 @@ def articles_dir(tmp_path):
 
 @pytest.fixture(scope="session")
 def default_model(all_rows):
-    """The quick start's default recipe (frozen mpnet + MLP heads) fitted on the real training
-    split, without calibration. The first run encodes ~9,000 sentences (~8 min on 2 cores); the
+    """The quick start's default recipe (frozen mpnet in int8 + TF-IDF, LR heads) fitted on the real training
+    split, without calibration. The first run encodes ~9,000 sentences (~4 min on 2 cores); the
     embedding cache makes later runs take seconds."""
     from stance.data import read_test_docs, split_by_doc
     from stance.models import build_model

@@ -67,3 +67,23 @@ def test_int8_frozen_encoder_stays_close_and_ships_alone(all_rows, tmp_path):
     again = load_model_dir(tmp_path / "int8")
     int8.cache_key_ = None  # as loaded: encode, not the training cache (int8 results depend on the batch)
     np.testing.assert_allclose(again.predict_proba(texts[:5])["tone"], int8.predict_proba(texts[:5])["tone"], atol=1e-6)
+
+
+def test_quantize_train_fits_the_heads_on_int8_embeddings(all_rows, tmp_path):
+    """``quantize: train`` (the default recipe): the heads are fitted on the int8 encoder's
+    embeddings and the model ships that graph alone; fitting the same heads on fp32 embeddings
+    gives different coefficients, so the int8 embeddings really were used."""
+    from stance.models import build_model, load_model_dir, save_model_dir
+
+    rows = all_rows[:150]
+    texts, targets = [r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS}
+    int8 = build_model("embed", {"C": 1.0, "quantize": "train"}).fit(texts, targets)
+    fp32 = build_model("embed", {"C": 1.0}).fit(texts, targets)
+    assert int8.model_file_ == "encoder.int8.onnx" and int8.cache_key_.endswith("-int8")
+    assert not np.allclose(int8.heads_["stance"].coef_, fp32.heads_["stance"].coef_)
+    unseen = [r["text"] for r in all_rows[300:380]]
+    agree = (int8.predict_proba(unseen)["stance"].argmax(1) == fp32.predict_proba(unseen)["stance"].argmax(1)).mean()
+    assert agree > 0.85
+    save_model_dir(int8, tmp_path / "m")
+    assert (tmp_path / "m" / "encoder.int8.onnx").exists() and not (tmp_path / "m" / "encoder.onnx").exists()
+    assert load_model_dir(tmp_path / "m").model_file_ == "encoder.int8.onnx"

@@ -20,7 +20,9 @@ class EmbedModel(Family):
     embedding: the embedding carries what a sentence does, the n-grams the exact cue words
     ("categorically", "terrorists") that tone turns on. ``C`` and ``tfidf_weight`` take one value
     or one per head (``{"stance": 2, "tone": 3}``). While fitting, embeddings go through the
-    on-disk cache, so a retrain encodes only new text.
+    on-disk cache, so a retrain encodes only new text. ``quantize: train`` encodes with the int8
+    graph (`encoder.quantize_encoder`) while fitting as well as scoring, so the heads learn the
+    embeddings they will be given.
     """
 
     family = "embed"
@@ -73,8 +75,13 @@ class EmbedModel(Family):
         from ..encoder import OnnxEncoder, pooled_encoder_onnx
 
         self.folder_ = pooled_encoder_onnx(self._params["encoder"])
-        self.encoder_ = OnnxEncoder(self.folder_, threads=self._params["threads"])
         self.cache_key_ = Path(self.folder_).name
+        if self._params["quantize"] == "train":  # the int8 graph from the start: ~2x faster training
+            from ..encoder import quantize_encoder
+
+            self.model_file_ = quantize_encoder(Path(self.folder_)).name
+            self.cache_key_ += "-int8"
+        self.encoder_ = OnnxEncoder(self.folder_, self.model_file_, threads=self._params["threads"])
         x = self._encode(texts)
         self.tfidf_ = None
         if any(self._per_head("tfidf_weight", h) for h in HEADS):
