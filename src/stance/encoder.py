@@ -8,6 +8,7 @@ so scoring never loads torch.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -107,9 +108,13 @@ def quantize_encoder(folder: Path, out_name: str = "encoder.int8.onnx") -> Path:
     graph = onnx.load(str(folder / "encoder.onnx"), load_external_data=False)
     keep = [n.name for n in graph.graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name]
     tmp = folder / f".{out_name}.{os.getpid()}.tmp"
-    quantize_dynamic(str(folder / "encoder.onnx"), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                     reduce_range=True, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
-                     extra_options={"MatMulConstBOnly": True})
+    logging.disable(logging.WARNING)  # its "consider pre-processing" advice is for static quantisation
+    try:
+        quantize_dynamic(str(folder / "encoder.onnx"), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                         reduce_range=True, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
+                         extra_options={"MatMulConstBOnly": True})
+    finally:
+        logging.disable(logging.NOTSET)
     os.replace(tmp, out)
     return out
 
