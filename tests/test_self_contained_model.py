@@ -92,7 +92,9 @@ def test_fresh_venv_loads_and_predicts_like_the_project(exported, venv):
     assert run.returncode == 0, run.stderr[-3000:]
     theirs = json.loads(run.stdout.strip().splitlines()[-1])
     ours = load(exported).predict_frame(texts)
-    assert list(theirs) == PREDICTION_COLUMNS
+    # every pyfunc row names the model that made it (the REST answer carries it too)
+    assert list(theirs) == [*PREDICTION_COLUMNS, "model_version"]
+    assert set(theirs["model_version"]) == {"stance/1"}
     for column in PREDICTION_COLUMNS:
         if column in ("stance", "tone"):
             assert theirs[column] == ours[column].tolist()
@@ -125,4 +127,5 @@ def test_fresh_venv_serves_the_model(exported, venv, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert len(rows) == 3 and list(rows[0]) == PREDICTION_COLUMNS
+    assert len(rows) == 3 and list(rows[0]) == [*PREDICTION_COLUMNS, "model_version"]
+    assert {r["model_version"] for r in rows} == {"stance/1"}
