@@ -28,6 +28,9 @@ SPEECH_VERBS = (
     "cautions|pleads|begs|boasts|praises|welcomes|condemns|criticises|criticizes|blames|hails|"
     "describes|predicts|invites|encourages|advises|presses|reiterates|proposes|repeats|maintains|"
     "counters|concedes|disputes|denounces|alleges|assures|explains|"
+    # the plural present of analysis ("Iranian officials insist ...", "Residents say ...")
+    "say|insist|deny|reject|warn|urge|vow|accuse|argue|maintain|acknowledge|admit|concede|"
+    "threaten|predict|complain|"
     "calls (?=for|on)|appeals (?=for|to)|claims (?=that|to)|reports (?=that)|promises (?=to)|"
     "demands (?=that|the|an?\\b)"
 )
@@ -37,10 +40,16 @@ _NAME = r"((?:the |a |an )?[A-Za-z][\w.'’\- ]{1,80}?)"
 # "the agency's director, Carl Denning," / "A senior lawmaker, Gennady Sorokin,": a name in apposition
 _APPOSED = rf"({_NAME[1:-1]}(?:, [A-Za-z][\w.'’\- ]{{1,60}}?,)?)"
 # "has long denied", "also warned", "repeatedly urged": words between a subject and its verb
-_ADVERBS = r"(?:(?:has|had|have|also|long|again|later|earlier|previously|repeatedly|once|[a-z]+ly)\s+){0,3}"
+_ADVERBS = r"(?:(?:has|had|have|also|long|again|later|earlier|previously|repeatedly|once|continue[sd]?\s+to|[a-z]+ly)\s+){0,3}"
 # "smiled and said", "paused and added": one verb joined to the speech verb
 _JOINED = r"(?:[a-z]+ed (?:and|but) )?"
 # "..., saying ...", "..., demanding ...": a participle that turns any act into a statement
+# "Kremlin: ...", "Defence ministry: ...": a headline's speaker before a colon is an actor
+# ("Tennis: ...", "Caption: ...", "The logic is simple: ..." are not)
+_ACTORS = ("ministry|minister|spokes\\w+|president|premier|chancellor|government|army|military|police|"
+           "official|officials|leader|chief|commander|general|speaker|negotiator|envoy|ambassador|"
+           "embassy|kremlin|pentagon|white house|state department|nato|diplomat|senator|mayor|governor|"
+           "secretary|council|command|forces|navy|junta|rebels|militia|party|union|opposition|court")
 _PARTICIPLES = "saying|demanding|calling|urging|warning|vowing|accusing|insisting|arguing|describing|promising|pledging|threatening|claiming|denying|asking|declaring"
 # "In Goma, ", "On Friday, ", "Separately, ": a lead-in before the subject at the start
 _LEAD = r"(?:(?:In|On|At|From|After|Before|During|Late|Earlier|Later|Speaking|Asked|Privately|Publicly|Separately|Meanwhile|However|Still|But)\b[^,“”\"]{0,50},\s*)?"
@@ -48,7 +57,7 @@ _LEAD = r"(?:(?:In|On|At|From|After|Before|During|Late|Earlier|Later|Speaking|As
 _INVERTED = "said|says|added|asked|replied|wrote|continued|insisted|pleaded|explained|countered|recalled|conceded|scoffed"
 _PATTERNS = [
     # "..." the ministry said.  /  ..., the general manager, Carl Denning, said at a news conference.
-    re.compile(rf"[,”\"?!]\s*{_APPOSED}\s+(?:{SPEECH_VERBS})\b[^”\"]*[.!?]?[”\"]?$"),
+    re.compile(rf"(?:[,”\"?!]|[,.?!]['’])\s*{_APPOSED}\s+(?:{SPEECH_VERBS})\b[^”\"]*[.!?]?[”\"]?$"),
     # The army said / Officials warned that ... (subject at the start, after an optional dateline);
     # tried before the inverted form so that "X, Y, said Kyiv had ..." does not name "Kyiv had ..."
     re.compile(rf"^(?:{DATELINE})?{_LEAD}{_APPOSED}\s+{_ADVERBS}{_JOINED}(?:{SPEECH_VERBS})\b"),
@@ -56,6 +65,8 @@ _PATTERNS = [
     re.compile(rf"\b[Aa]ccording to {_NAME}[,.]"),
     # Thousands rallied in the square on Saturday, demanding ...
     re.compile(rf"^(?:{DATELINE})?{_LEAD}{_APPOSED}\s+{_ADVERBS}[a-z]+ed\b[^“”\"]*?,\s+(?:{_PARTICIPLES})\b"),
+    # headlines and readouts: "Kremlin: no talk of a ceasefire", "Defence ministry: units ..."
+    re.compile(rf"^((?:[\w.'’\-]+ ){{0,3}}(?:{_ACTORS})):\s+\S", re.IGNORECASE),
     # One diplomat was blunter: “...
     re.compile(rf"^{_LEAD}{_APPOSED}\s+(?:was|were|is|are|put it|said|wrote|added)\b[^:“”\"]{{0,40}}:\s*[“\"]"),
 ]
@@ -65,7 +76,7 @@ _NOT_SPEAKERS = {"we", "i", "you", "there", "this", "that"}
 # a "name" starting or ending with one of these is a clause or an adverbial, not a speaker:
 # ", and warned", "where it said", "said at a news conference", "denied any wrongdoing and said"
 _CLAUSE_WORDS = {
-    "and", "but", "or", "nor", "which", "who", "whom", "where", "while", "when", "as", "so",
+    "and", "but", "not", "never", "or", "nor", "which", "who", "whom", "where", "while", "when", "as", "so",
     "then", "that", "if", "because", "though", "although", "adding", "saying", "at", "in",
     "on", "to", "after", "during", "before", "by", "from", "with", "without", "of", "for",
     "over", "late", "early", "earlier", "later", "today", "yesterday", "tonight", "this",
@@ -96,7 +107,7 @@ _WINDOW = 400
 def _speaker_or_pronoun(sentence: str) -> str | None:
     text = sentence.strip()
     head, tail = text[:_WINDOW], text[-_WINDOW:]
-    for pattern, window in zip(_PATTERNS, (tail, head, tail, text, head, head)):
+    for pattern, window in zip(_PATTERNS, (tail, head, tail, text, head, head, head)):
         for match in pattern.finditer(window):
             # "a woman who asked not to be named": the speaker ends where a relative clause begins
             name = re.split(r",? (?:who|which|whose) ", match.group(1))[0].strip(" ,")

@@ -35,6 +35,12 @@ from stance.attribution import attribute, find_speaker
     ("Kenya's health ministry calls on striking doctors to return to work", "Kenya's health ministry"),
     ("Calls for a ceasefire grew louder in the capital.", None),
     ("Reports of looting spread across the city overnight.", None),
+    ("Kremlin: no talk of a ceasefire at this stage", "Kremlin"),
+    ("Tennis: sixth seed survives scare to reach the semi-finals", None),
+    ("'No threat to our airspace tonight,' defence minister says after balloon alert", "defence minister"),
+    ("Iranian officials continue to insist that the programme is entirely peaceful.", "Iranian officials"),
+    ("The moves mark the sharpest escalation in the trade dispute since June.", None),
+    ("The group has not claimed an attack since the ceasefire took effect.", None),
     # any act turned into a statement by a participle; a quotation introduced by a colon
     ("Thousands of farmers blocked the motorway on Monday, demanding lower fuel taxes.", "Thousands of farmers"),
     ("Privately, one European diplomat was blunter: “This deal is dead.”", "one European diplomat"),

@@ -91,26 +91,27 @@ def test_same_speaker_matches_forms_not_strangers():
 def test_speakers_agree_with_the_labels():
     """The wire articles' labelled statements (rounds 1-2, stance other than none): the finder
     names the labelled speaker 78.9% of the time by containment and 88.8% once both sides are
-    canonical, and nobody on 3.1% (December 2026; before present-tense verbs, participles and
-    quotation paragraphs: 75.9%, 85.5%, 7.0%). Round 3's genres (headlines, press releases,
-    transcripts) often have no attribution the finder can read: 33.2% raw, 36.2% canonical."""
+    canonical, and nobody on 3.0% (December 2026; before present-tense verbs, participles,
+    headline "Kremlin: ..." and quotation paragraphs: 75.9%, 85.5%, 7.0%). Round 3's genres
+    (headlines, press releases, transcripts) often have no attribution the finder can read:
+    38.2% raw, 41.3% canonical."""
     counts = agreement(list(_labels()))
     wire, genre = counts["wire+statements"], counts["genre+statements"]
     assert wire["raw"] / wire["rows"] >= 0.77, wire
     assert wire["canonical"] / wire["rows"] >= 0.87, wire
     assert wire["nobody"] / wire["rows"] <= 0.05, wire
-    assert genre["canonical"] / genre["rows"] >= 0.33, genre
+    assert genre["canonical"] / genre["rows"] >= 0.40, genre
     for group in counts.values():
         assert group["canonical"] >= group["raw"], counts
 
 
 def test_speakers_agree_on_the_genre_shift_split():
-    """The genre-shift split was never looked at while the rules were written: 34.1% canonical
+    """The genre-shift split was never looked at while the rules were written: 38.2% canonical
     on its statements (22.3% before the rules above), so the rules are not fitted to the
     training labels alone."""
     counts = agreement(list(load_genre_shift_rows(LABELS)))
     genre = counts["genre+statements"]
-    assert genre["canonical"] / genre["rows"] >= 0.30, genre
+    assert genre["canonical"] / genre["rows"] >= 0.35, genre
 
 
 def test_agreement_on_one_article_counts_its_labelled_speakers():
