@@ -27,7 +27,7 @@ SPEECH_VERBS = (
     "threatens|accuses|pledges|argues|stresses|confirms|replies|responds|acknowledges|admits|"
     "cautions|pleads|begs|boasts|praises|welcomes|condemns|criticises|criticizes|blames|hails|"
     "describes|predicts|invites|encourages|advises|presses|reiterates|proposes|repeats|maintains|"
-    "counters|concedes|disputes|denounces|alleges|assures|explains|"
+    "concedes|denounces|alleges|assures|explains|"
     # the plural present of analysis ("Iranian officials insist ...", "Residents say ...")
     "say|insist|deny|reject|warn|urge|vow|accuse|argue|maintain|acknowledge|admit|concede|"
     "threaten|predict|complain|"
@@ -43,13 +43,13 @@ _APPOSED = rf"({_NAME[1:-1]}(?:, [A-Za-z][\w.'’\- ]{{1,60}}?,)?)"
 _ADVERBS = r"(?:(?:has|had|have|also|long|again|later|earlier|previously|repeatedly|once|continue[sd]?\s+to|[a-z]+ly)\s+){0,3}"
 # "smiled and said", "paused and added": one verb joined to the speech verb
 _JOINED = r"(?:[a-z]+ed (?:and|but) )?"
-# "..., saying ...", "..., demanding ...": a participle that turns any act into a statement
 # "Kremlin: ...", "Defence ministry: ...": a headline's speaker before a colon is an actor
 # ("Tennis: ...", "Caption: ...", "The logic is simple: ..." are not)
 _ACTORS = ("ministry|minister|spokes\\w+|president|premier|chancellor|government|army|military|police|"
            "official|officials|leader|chief|commander|general|speaker|negotiator|envoy|ambassador|"
            "embassy|kremlin|pentagon|white house|state department|nato|diplomat|senator|mayor|governor|"
            "secretary|council|command|forces|navy|junta|rebels|militia|party|union|opposition|court")
+# "..., saying ...", "..., demanding ...": a participle that turns any act into a statement
 _PARTICIPLES = "saying|demanding|calling|urging|warning|vowing|accusing|insisting|arguing|describing|promising|pledging|threatening|claiming|denying|asking|declaring"
 # "In Goma, ", "On Friday, ", "Separately, ": a lead-in before the subject at the start
 _LEAD = r"(?:(?:In|On|At|From|After|Before|During|Late|Earlier|Later|Speaking|Asked|Privately|Publicly|Separately|Meanwhile|However|Still|But)\b[^,“”\"]{0,50},\s*)?"
