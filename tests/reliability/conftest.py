@@ -124,6 +124,12 @@ def server(trained_store, tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.fixture(name="port_is_free")
+def port_is_free_fixture():
+    """port_is_free(port) -> whether a new server could bind ``port`` now."""
+    return port_is_free
+
+
 @pytest.fixture(name="server_processes")
 def server_processes_fixture():
     """server_processes(port) -> pids of MLflow/uvicorn processes still serving on ``port``."""
