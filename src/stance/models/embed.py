@@ -11,6 +11,14 @@ from ..schema import HEADS
 from .base import Family, align_log_proba
 
 
+def embedding_cache_key(folder, model_file: str) -> str:
+    """Name of the embedding cache of one graph: the encoder's folder, plus the int8 variant
+    ("mpnet-pooled-<hash>-int8-smooth" for ``encoder.int8-smooth.onnx``)."""
+    if model_file == "encoder.onnx":
+        return Path(folder).name
+    return f"{Path(folder).name}-{model_file.removeprefix('encoder.').removesuffix('.onnx')}"
+
+
 class EmbedModel(Family):
     """Frozen sentence embeddings (MiniLM or mpnet, run by ONNX Runtime) with a head per label set:
     ``head: logreg`` (logistic regression) or ``head: mlp`` (one hidden layer of ``hidden`` units,
@@ -21,7 +29,7 @@ class EmbedModel(Family):
     ("categorically", "terrorists") that tone turns on. ``C`` and ``tfidf_weight`` take one value
     or one per head (``{"stance": 2, "tone": 3}``). While fitting, embeddings go through the
     on-disk cache, so a retrain encodes only new text. ``quantize: train`` encodes with the int8
-    graph (`encoder.quantize_encoder`) while fitting as well as scoring, so the heads learn the
+    graph (`quantize.quantize_encoder`) while fitting as well as scoring, so the heads learn the
     embeddings they will be given.
     """
 
@@ -77,10 +85,10 @@ class EmbedModel(Family):
         self.folder_ = pooled_encoder_onnx(self._params["encoder"])
         self.cache_key_ = Path(self.folder_).name
         if self._params["quantize"] == "train":  # the int8 graph from the start: ~2x faster training
-            from ..encoder import quantize_encoder
+            from ..quantize import quantize_encoder
 
             self.model_file_ = quantize_encoder(Path(self.folder_)).name
-            self.cache_key_ += "-int8"
+            self.cache_key_ = embedding_cache_key(self.folder_, self.model_file_)
         self.encoder_ = OnnxEncoder(self.folder_, self.model_file_, threads=self._params["threads"])
         x = self._encode(texts)
         self.tfidf_ = None
@@ -103,21 +111,21 @@ class EmbedModel(Family):
         """Read embeddings through the on-disk cache (a loaded model runs its graph otherwise)."""
         from ..encoder import pooled_encoder_onnx
 
-        name = Path(pooled_encoder_onnx(self._params["encoder"])).name
-        self.cache_key_ = name if self.model_file_ == "encoder.onnx" else f"{name}-int8"
+        self.cache_key_ = embedding_cache_key(pooled_encoder_onnx(self._params["encoder"]), self.model_file_)
 
     def quantized(self) -> EmbedModel:
-        """A copy whose encoder runs the int8 graph (`encoder.quantize_encoder`); same heads.
+        """A copy whose encoder runs the int8 graph (`quantize.quantize_encoder`); same heads.
 
         Its embeddings are cached apart from the fp32 ones, so re-evaluating costs nothing."""
-        from ..encoder import OnnxEncoder, quantize_encoder
+        from ..encoder import OnnxEncoder
+        from ..quantize import quantize_encoder
 
         copy = EmbedModel(**self._params)
         copy.heads_, copy.tfidf_ = self.heads_, self.tfidf_
         copy.temperature_ = dict(self.temperature_ or {})
         copy.folder_, copy.model_file_ = self.folder_, quantize_encoder(Path(self.folder_)).name
         copy.encoder_ = OnnxEncoder(copy.folder_, copy.model_file_, threads=self._params["threads"])
-        copy.cache_key_ = f"{Path(self.folder_).name}-int8" if self.cache_key_ else None
+        copy.cache_key_ = embedding_cache_key(self.folder_, copy.model_file_) if self.cache_key_ else None
         return copy
 
     def params(self) -> dict:

@@ -59,7 +59,7 @@ class FinetuneModel(Family):
 
     def quantized(self) -> FinetuneModel:
         """A copy that runs the int8 (dynamic, per-channel) quantised graph."""
-        from ..encoder import quantize
+        from ..quantize import quantize
 
         copy = type(self)(**self._params)
         copy.folder_, copy.model_file_ = self.folder_, "model.int8.onnx"
