@@ -78,10 +78,21 @@ def export_onnx(module, out_path: Path, output_names: list[str]) -> Path:
     return out_path
 
 
-def pooled_encoder_onnx(encoder: str = "minilm", cache: Path | None = None) -> Path:
+def keep_layers(model, layers: int | None):
+    """Cut a transformers encoder model to its first ``layers`` transformer layers, in place."""
+    if layers and layers < len(model.encoder.layer):
+        model.encoder.layer = model.encoder.layer[:layers]
+        model.config.num_hidden_layers = layers
+    return model
+
+
+def pooled_encoder_onnx(encoder: str = "minilm", cache: Path | None = None, layers: int | None = None) -> Path:
     """A frozen encoder as an ONNX graph that returns L2-normalised mean-pooled embeddings.
 
-    Exported once (needs torch) into a cache folder keyed by the weights' hash; later calls reuse it.
+    ``layers`` keeps only the first N transformer layers: proportionally faster, and for mpnet's
+    stance heads more accurate on the genre-shift split than the last layer (labels/DATASHEET.md).
+    Exported once (needs torch) into a cache folder keyed by the weights' hash and the layers kept;
+    later calls reuse it.
     """
     from .weights import cache_dir
 
@@ -89,7 +100,7 @@ def pooled_encoder_onnx(encoder: str = "minilm", cache: Path | None = None) -> P
     weights = base / "model.safetensors"
     key = hashlib.sha256(f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}".encode()).hexdigest()[:12]
     cache = Path(cache or cache_dir())
-    folder = cache / f"{encoder}-pooled-{key}"
+    folder = cache / (f"{encoder}-pooled-{key}" if not layers else f"{encoder}-pooled-l{layers}-{key}")
     if (folder / "encoder.onnx").exists():
         return folder
     import torch
@@ -106,7 +117,7 @@ def pooled_encoder_onnx(encoder: str = "minilm", cache: Path | None = None) -> P
 
     tmp = cache / f".tmp-{os.getpid()}"
     tmp.mkdir(parents=True, exist_ok=True)
-    export_onnx(Pooled(AutoModel.from_pretrained(str(base))), tmp / "encoder.onnx", ["embedding"])
+    export_onnx(Pooled(keep_layers(AutoModel.from_pretrained(str(base)), layers)), tmp / "encoder.onnx", ["embedding"])
     shutil.copy(base / TOKENIZER_FILE, tmp / TOKENIZER_FILE)
     try:
         os.replace(tmp, folder)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import MAX_LENGTH, base_model_path, export_onnx, mean_pool
+from .encoder import MAX_LENGTH, base_model_path, export_onnx, keep_layers, mean_pool
 from .schema import HEADS
 
 
@@ -41,10 +41,7 @@ def build_module(n_labels: dict[str, int], dropout: float = 0.1, layers: int | N
     class MultiHead(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base_model_path(encoder)))
-            if layers and layers < len(self.encoder.encoder.layer):
-                self.encoder.encoder.layer = self.encoder.encoder.layer[:layers]
-                self.encoder.config.num_hidden_layers = layers
+            self.encoder = keep_layers(AutoModel.from_pretrained(str(base_model_path(encoder))), layers)
             size = self.encoder.config.hidden_size
             self.dropout = torch.nn.Dropout(dropout)
             self.heads = torch.nn.ModuleDict({h: torch.nn.Linear(size, n) for h, n in n_labels.items()})

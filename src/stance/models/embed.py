@@ -30,21 +30,22 @@ class EmbedModel(Family):
     or one per head (``{"stance": 2, "tone": 3}``). While fitting, embeddings go through the
     on-disk cache, so a retrain encodes only new text. ``quantize: train`` encodes with the int8
     graph (`quantize.quantize_encoder`) while fitting as well as scoring, so the heads learn the
-    embeddings they will be given.
+    embeddings they will be given. ``layers`` keeps only the encoder's first N transformer layers
+    (mpnet: 10 of 12 read stance better on the genre-shift split, and run ~20% faster).
     """
 
     family = "embed"
 
     def __init__(self, C=2.0, class_weight="balanced", max_iter=3000, batch_size=32, threads=None,
                  encoder="minilm", head="logreg", hidden=512, alpha=0.01, seed=13,
-                 tfidf_weight=0.0, tfidf_ngrams=(1, 2), tfidf_min_df=2, quantize=False):
+                 tfidf_weight=0.0, tfidf_ngrams=(1, 2), tfidf_min_df=2, quantize=False, layers=None):
         if head not in ("logreg", "mlp"):
             raise ValueError(f"embed: unknown head {head!r} (known: logreg, mlp)")
         self._params = {"C": C, "class_weight": class_weight, "max_iter": max_iter,
                         "batch_size": batch_size, "threads": threads, "encoder": encoder,
                         "head": head, "hidden": hidden, "alpha": alpha, "seed": seed,
                         "tfidf_weight": tfidf_weight, "tfidf_ngrams": list(tfidf_ngrams),
-                        "tfidf_min_df": tfidf_min_df, "quantize": quantize}
+                        "tfidf_min_df": tfidf_min_df, "quantize": quantize, "layers": layers}
         self.tfidf_ = None
         self.model_file_ = "encoder.onnx"
         self.cache_key_ = None  # set while training: embeddings come from the cache
@@ -82,7 +83,7 @@ class EmbedModel(Family):
     def fit(self, texts, targets, dev=None, sample_weight=None) -> EmbedModel:
         from ..encoder import OnnxEncoder, pooled_encoder_onnx
 
-        self.folder_ = pooled_encoder_onnx(self._params["encoder"])
+        self.folder_ = pooled_encoder_onnx(self._params["encoder"], layers=self._params["layers"])
         self.cache_key_ = Path(self.folder_).name
         if self._params["quantize"] == "train":  # the int8 graph from the start: ~3x faster training
             from ..quantize import quantize_encoder
@@ -111,7 +112,8 @@ class EmbedModel(Family):
         """Read embeddings through the on-disk cache (a loaded model runs its graph otherwise)."""
         from ..encoder import pooled_encoder_onnx
 
-        self.cache_key_ = embedding_cache_key(pooled_encoder_onnx(self._params["encoder"]), self.model_file_)
+        folder = pooled_encoder_onnx(self._params["encoder"], layers=self._params["layers"])
+        self.cache_key_ = embedding_cache_key(folder, self.model_file_)
 
     def quantized(self) -> EmbedModel:
         """A copy whose encoder runs the int8 graph (`quantize.quantize_encoder`); same heads.
