@@ -110,7 +110,7 @@ def test_mpnet_embed_family_round_trip_with_mlp_head(all_rows, tmp_path):
     from stance.schema import HEADS
 
     rows = all_rows[:150]
-    model = build_model("embed", {"encoder": "mpnet", "head": "mlp", "hidden": 32})
+    model = build_model("embed", {"encoder": "mpnet", "layers": 10, "head": "mlp", "hidden": 32})
     model.fit([r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS})
     texts = [r["text"] for r in all_rows[200:210]]
     save_model_dir(model, tmp_path / "embed")
