@@ -25,11 +25,9 @@ RULE_CASES = [
     ("conditional offer", "“Lay down your arms and you will be safe,” the colonel told the encircled unit.", "appeal", "threat"),
     ("ultimatum", "“Surrender or be destroyed,” the colonel told the encircled unit.", "threat", "appeal"),
 ]
-KNOWN_FAILURES = {
-    # 'threatening' with a negation the model does not read: the TF-IDF block and the frozen
-    # embedding both lean on the cue word
-    "“Nothing is threatening the dam,” the regional governor said on Friday.",
-}
+# sentences the default model is known to get wrong (strict xfail: a fix shows up as a failure).
+# Empty since the 10-layer default reads "Nothing is threatening the dam" as a denial.
+KNOWN_FAILURES: set[str] = set()
 
 
 @pytest.fixture(scope="module")
