@@ -24,6 +24,19 @@ def test_corpus_sentences_are_split_deduplicated_and_skip_labelled_text(tmp_path
     assert corpus_sentences(tmp_path, limit=1, known=set()) == ["The army warned of strikes."]
 
 
+def test_lexical_weight_is_chosen_by_dev_f1():
+    from stance.models.distilled import LEXICAL_WEIGHTS, best_weight
+
+    truth = np.array([0, 1, 2, 0, 1, 2])
+    student = np.array([[2.0, 1, 0], [0, 2, 1], [0, 1, 2], [1, 1.2, 0], [1.1, 1, 0], [0, 1.3, 1.2]])
+    helpful = np.log(np.eye(3)[truth] * 0.8 + 0.1)  # an expert that knows the rows the student misses
+    assert best_weight(student, helpful, truth) > 0
+    # an expert that only disagrees: the student alone (weight 0) is best
+    assert best_weight(student, np.log(np.eye(3)[(truth + 1) % 3] * 0.8 + 0.1), truth) == 0
+    # fixed weights: every row already right, so the smallest weight wins the tie
+    assert best_weight(np.eye(3)[truth] * 5, helpful, truth) == LEXICAL_WEIGHTS[0]
+
+
 @pytest.mark.slow
 def test_student_learns_the_teachers_probabilities_on_labelled_and_corpus_text(all_rows, teacher_dir, tmp_path):
     from stance.models import build_model, load_model_dir, save_model_dir
@@ -35,7 +48,9 @@ def test_student_learns_the_teachers_probabilities_on_labelled_and_corpus_text(a
     rows = all_rows[:96]
     student = build_model("distill", {"teacher": str(teacher_dir), "corpus": str(corpus), "layers": 1,
                                       "epochs": 4, "patience": 4, "lr": 3e-4, "head_lr": 1e-2, "quantize": False})
-    student.fit([r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS})
+    dev = all_rows[96:140]
+    student.fit([r["text"] for r in rows], {h: [r[h] for r in rows] for h in HEADS},
+                dev=([r["text"] for r in dev], {h: [r[h] for r in dev] for h in HEADS}))
     losses = [e["loss"] for e in student.history_]
     assert len(losses) == 4 and losses[-1] < losses[0]
     # the student moved towards the teacher on text it saw only through the teacher
@@ -43,9 +58,12 @@ def test_student_learns_the_teachers_probabilities_on_labelled_and_corpus_text(a
     teacher = load(teacher_dir).predict_proba(seen)["stance"].argmax(1)
     agree = (student.predict_proba(seen)["stance"].argmax(1) == teacher).mean()
     assert agree > 0.5
+    # the word-n-gram expert was fitted and its weight per head chosen on the dev split
+    assert student.lexical_ is not None and set(student.params()["lexical"]) == set(HEADS)
     save_model_dir(student, tmp_path / "student")
+    assert (tmp_path / "student" / "tfidf.joblib").exists()
     again = load_model_dir(tmp_path / "student")
-    assert again.family == "distill"
+    assert again.family == "distill" and again.lexical_ is not None
     np.testing.assert_allclose(again.predict_proba(seen[:5])["stance"], student.predict_proba(seen[:5])["stance"],
                                atol=1e-5)
 
