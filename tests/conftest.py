@@ -11,6 +11,32 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "labels"
 RECIPES = ROOT / "training"
 
+SEED_LABELS = [
+    {"id": "a-00", "doc_id": "a", "text": "The army said it had repelled the attack on the bridge.",
+     "stance": "claim_of_success", "tone": "neutral", "speaker": "the army"},
+    {"id": "t-00", "doc_id": "t", "text": "“There is no threat to the harbour,” the port chief said.",
+     "stance": "denial", "tone": "confident", "speaker": "the port chief"},
+]
+
+
+@pytest.fixture
+def seed_rows():
+    """The rows of the `labels` fixture's ``seed.jsonl``."""
+    return [dict(r) for r in SEED_LABELS]
+
+
+@pytest.fixture
+def labels(tmp_path):
+    """A labels folder of two rows (`SEED_LABELS`: document "a" trains, "t" is the test split)
+    in ``seed.jsonl``, for the label import tests."""
+    import json
+
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    (folder / "seed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in SEED_LABELS))
+    (folder / "test_docs.txt").write_text("t\n")
+    return folder
+
 
 @pytest.fixture
 def mlflow_store(tmp_path, monkeypatch):

@@ -5,24 +5,6 @@ an imported conflict is kept (nothing is lost) and `stance labels validate` agre
 import json
 import re
 
-import pytest
-
-EXISTING = [
-    {"id": "a-00", "doc_id": "a", "text": "The army said it had repelled the attack on the bridge.",
-     "stance": "claim_of_success", "tone": "neutral", "speaker": "the army"},
-    {"id": "t-00", "doc_id": "t", "text": "“There is no threat to the harbour,” the port chief said.",
-     "stance": "denial", "tone": "confident", "speaker": "the port chief"},
-]
-
-
-@pytest.fixture
-def labels(tmp_path):
-    folder = tmp_path / "labels"
-    folder.mkdir()
-    (folder / "seed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in EXISTING))
-    (folder / "test_docs.txt").write_text("t\n")
-    return folder
-
 
 def task(text, stance_value, tone="neutral", task_id=1):
     return {"id": task_id, "data": {"text": text}, "annotations": [{"result": [
@@ -62,9 +44,9 @@ def test_csv_row_with_an_extra_cell_is_rejected_on_one_line(stance, labels, tmp_
     assert stance("labels", "validate", labels, cwd=tmp_path).returncode == 0
 
 
-def test_an_imported_conflict_is_kept_and_validate_stays_green(stance, labels, tmp_path):
+def test_an_imported_conflict_is_kept_and_validate_stays_green(stance, labels, tmp_path, seed_rows):
     src = tmp_path / "new.jsonl"
-    src.write_text(json.dumps({"text": EXISTING[0]["text"], "stance": "none", "tone": "neutral"}) + "\n")
+    src.write_text(json.dumps({"text": seed_rows[0]["text"], "stance": "none", "tone": "neutral"}) + "\n")
     result = stance("labels", "import", src, "--batch", "second-opinion", "--labels", labels, cwd=tmp_path)
     assert result.returncode == 0 and "1 conflicts" in result.stdout
     assert "left out of training until settled with: stance labels resolve" in result.stderr

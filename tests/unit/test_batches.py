@@ -8,22 +8,6 @@ import pytest
 from stance.batches import import_batch, list_conflicts, resolve
 from stance.data import LabelError, load_labels, load_training_labels
 
-EXISTING = [
-    {"id": "a-00", "doc_id": "a", "text": "The army said it had repelled the attack on the bridge.",
-     "stance": "claim_of_success", "tone": "neutral", "speaker": "the army"},
-    {"id": "t-00", "doc_id": "t", "text": "“There is no threat to the harbour,” the port chief said.",
-     "stance": "denial", "tone": "confident", "speaker": "the port chief"},
-]
-
-
-@pytest.fixture
-def labels(tmp_path):
-    folder = tmp_path / "labels"
-    folder.mkdir()
-    (folder / "seed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in EXISTING))
-    (folder / "test_docs.txt").write_text("t\n")
-    return folder
-
 
 def snapshot(folder):
     return {p.name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -35,7 +19,7 @@ def label_studio_task(text, stance, tone, task_id=1):
     return {"id": task_id, "data": {"text": text}, "annotations": [{"id": 9, "result": result}]}
 
 
-def test_csv_import_skips_same_counts_conflicts_and_keeps_test_text_out(labels, tmp_path):
+def test_csv_import_skips_same_counts_conflicts_and_keeps_test_text_out(labels, tmp_path, seed_rows):
     src = tmp_path / "new.csv"
     src.write_text(
         "text,stance,tone,speaker,doc_id\n"
@@ -58,7 +42,7 @@ def test_csv_import_skips_same_counts_conflicts_and_keeps_test_text_out(labels, 
     assert resolve("a-00", "claim_of_success", "neutral", labels) == 2
     assert list_conflicts(labels) == []
     assert sum("repelled" in r["text"] for r in load_labels(labels)) == 2
-    assert (labels / "seed.jsonl").read_text() == "".join(json.dumps(r) + "\n" for r in EXISTING)
+    assert (labels / "seed.jsonl").read_text() == "".join(json.dumps(r) + "\n" for r in seed_rows)
 
 
 def test_label_studio_and_argilla_exports(labels, tmp_path):
